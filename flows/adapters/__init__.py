@@ -1,0 +1,1 @@
+"""Adapters at the edge: one module per outside thing (SMTP, IMAP, Maildir, files, Excel, Word)."""

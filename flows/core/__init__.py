@@ -1,0 +1,1 @@
+"""The domain: plain data and pure functions, no I/O, no Prefect."""

@@ -1,0 +1,111 @@
+"""The read model the log and the note are written from, and the staff edits read back.
+
+``services.assembling`` builds an ``Assembly`` from the database; the Excel and Word writers
+(adapters) turn it into files. Writers never query the database themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flows.core.model import Channel, PartyStatus, Round
+
+STANDARD_REPLY = "Forvaltningen tager bemærkningen til efterretning."
+
+
+@dataclass(frozen=True)
+class PartyLine:
+    name: str
+    emails: tuple[str, ...]
+    invited_at: datetime | None
+    status: PartyStatus
+    responses: int
+    latest: datetime | None
+
+
+@dataclass(frozen=True)
+class ResponseLine:
+    number: int
+    reference: str
+    party: str
+    sender: str
+    received_at: datetime
+    channel: Channel
+    late: bool
+    subject: str
+    text: str
+    attachments: tuple[str, ...] = ()
+    no_remarks: bool = False
+    campaign: str | None = None
+    campaign_size: int = 1
+    campaign_parties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemarkLine:
+    number: str
+    response_number: int
+    party: str
+    section: str
+    text: str
+    proposal: str
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """An item that needs a person: unknown or unverified sender, bounce, unreadable file…"""
+
+    reference: str
+    received_at: datetime
+    sender: str
+    subject: str
+    reason: str
+    party_hint: str = ""
+    decision: str = ""
+    decided_party: str = ""
+
+
+@dataclass(frozen=True)
+class StaffNote:
+    """What staff wrote for one remark."""
+
+    reply: str = ""
+    change: str = ""
+    gives_change: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.reply.strip() or self.change.strip() or self.gives_change.strip())
+
+
+@dataclass(frozen=True)
+class StaffEdits:
+    """Everything a person typed into the log, read back before it is rewritten."""
+
+    notes: dict[str, StaffNote] = field(default_factory=dict)
+    decisions: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Assembly:
+    """Everything the outputs show for one round."""
+
+    round: Round
+    generated_at: datetime
+    parties: list[PartyLine]
+    responses: list[ResponseLine]
+    remarks: list[RemarkLine]
+    review: list[ReviewLine]
+    notes: dict[str, StaffNote] = field(default_factory=dict)
+
+    @property
+    def on_time(self) -> list[ResponseLine]:
+        return [r for r in self.responses if not r.late]
+
+    @property
+    def late(self) -> list[ResponseLine]:
+        return [r for r in self.responses if r.late]
+
+    def remarks_of(self, response_number: int) -> list[RemarkLine]:
+        return [m for m in self.remarks if m.response_number == response_number]

@@ -1,0 +1,144 @@
+"""The consultation domain: rounds, parties, responses, remarks. Plain data, no I/O.
+
+Nothing here imports SQLAlchemy, Prefect, smtplib or openpyxl; adapters translate to and from
+these types at the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class LatePolicy(StrEnum):
+    FLAG = "flag"
+    EXCLUDE = "exclude"
+
+
+class PartyStatus(StrEnum):
+    """A party's status in the log's tick-list, in the Danish the contract fixes."""
+
+    ANSWERED = "Svar modtaget"
+    NO_REMARKS = "Ingen bemærkninger"
+    NOT_ANSWERED = "Ikke svaret"
+    UNDELIVERED = "Invitation ikke leveret"
+
+
+class Channel(StrEnum):
+    EMAIL = "E-mail"
+    TEMPLATE = "Excel-skema"
+    MANUAL = "Manuelt"
+
+
+class Kind(StrEnum):
+    """What an incoming message turned out to be. Only RESPONSE counts."""
+
+    RESPONSE = "response"
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    LOOP = "loop"
+    DUPLICATE = "duplicate"
+    UNREADABLE = "unreadable"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    TEMP_FAILED = "temp_failed"
+    PERM_FAILED = "perm_failed"
+    BOUNCED = "bounced"
+
+
+class OutboxPurpose(StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    RECEIPT = "receipt"
+    EXTENSION = "extension"
+    TEMPLATE_REJECTED = "template_rejected"
+    FAILURE_ALERT = "failure_alert"
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """A party as the round file names it."""
+
+    name: str
+    emails: tuple[str, ...]
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoundSpec:
+    """A validated round file: everything needed to open or update a round."""
+
+    id: str
+    title: str
+    subject: str
+    administration: str
+    consulted_body: str
+    opens: datetime
+    deadline: datetime
+    reply_to: str
+    documents: tuple[str, ...]
+    reminders: tuple[str, ...]
+    late_policy: LatePolicy
+    parties: tuple[PartySpec, ...]
+    contact: str | None = None
+    source_dir: str = "."
+
+
+@dataclass(frozen=True)
+class Party:
+    id: int
+    round_id: str
+    name: str
+    emails: tuple[str, ...]
+    domains: tuple[str, ...] = ()
+    extended_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Round:
+    id: str
+    title: str
+    subject: str
+    administration: str
+    consulted_body: str
+    opens: datetime
+    deadline: datetime
+    reply_to: str
+    documents: tuple[str, ...]
+    reminders: tuple[str, ...]
+    late_policy: LatePolicy
+    source_dir: str
+    contact: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Remark:
+    """One point inside a response: an Excel row, or a whole e-mail body."""
+
+    section: str
+    text: str
+    proposal: str = ""
+
+
+@dataclass
+class ResponseView:
+    """A counted or set-aside item as the outputs see it."""
+
+    number: int
+    party: str | None
+    sender: str
+    received_at: datetime
+    channel: Channel
+    late: bool
+    subject: str
+    text: str
+    attachments: list[str] = field(default_factory=list)
+    no_remarks: bool = False
+    campaign: str | None = None
+    campaign_size: int = 1

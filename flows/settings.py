@@ -1,0 +1,94 @@
+"""Every setting of hoering, in one typed model read from the environment (prefix ``HOERING_``).
+
+The defaults make a fresh clone run a whole round with no configuration at all: a SQLite file,
+a Maildir inbox and an ``.eml`` outbox, all under ``./var``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings, validated at load. See ``config/hoering.example.env`` for each with a comment."""
+
+    model_config = SettingsConfigDict(env_prefix="HOERING_", extra="ignore")
+
+    data_dir: Path = Field(Path("./var"), description="raw messages, attachments, outputs, the db")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    smtp_url: SecretStr | None = Field(None, description="smtp:// or smtps://; unset: .eml outbox")
+    inbox_url: SecretStr | None = Field(None, description="imap://, imaps:// or maildir://")
+    drop_dir: Path | None = Field(None, description="files staff drop in; default data_dir/drop")
+    now: datetime | None = Field(None, description="replay clock (as --now); never a receipt time")
+    authserv_id: str | None = Field(None, description="our receiving server's authserv-id")
+    mail_domain: str = Field("hoering.invalid", description="domain of our Message-IDs")
+    sender_address: str | None = Field(None, description="From of our mail; default reply_to")
+    send_rate_per_minute: float = Field(30.0, description="SMTP send rate (Exchange Online: 30)")
+    smtp_max_attempts: int = Field(5, description="attempts before a 4xx becomes perm_failed")
+    socket_timeout: float = Field(30.0, description="seconds; every SMTP/IMAP socket has one")
+    imap_batch: int = Field(200, description="UIDs per UID FETCH")
+    imap_processed_folder: str = Field("Processed", description="where collected mail is moved")
+    ingest_batch: int = Field(500, description="raw messages parsed per Prefect task")
+    max_message_bytes: int = Field(
+        25 * 1024 * 1024, description="larger messages: kept, not parsed"
+    )
+    letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
+
+    @field_validator("now")
+    @classmethod
+    def _now_has_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            msg = "HOERING_NOW needs a UTC offset, e.g. 2025-10-25T08:00:00+02:00"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'hoering.sqlite3'}"
+
+    @property
+    def resolved_drop_dir(self) -> Path:
+        return (self.drop_dir or self.resolved_data_dir / "drop").expanduser().resolve()
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolved_data_dir / "outbox"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.resolved_data_dir / "raw"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.resolved_data_dir / "files"
+
+    def inbox(self) -> str:
+        """The inbox URL, defaulting to the Maildir under the data dir."""
+        if self.inbox_url is not None:
+            return self.inbox_url.get_secret_value()
+        return f"maildir://{self.resolved_data_dir / 'inbox'}"
+
+    def out_dir(self, round_id: str) -> Path:
+        return self.resolved_data_dir / "out" / round_id
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, for logs and artifacts."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = unquote(parts.username or "")
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{user}:***@{host}{port}").geturl()
