@@ -148,9 +148,7 @@ def _reminders(value: Any, problems: list[str]) -> tuple[str, ...]:
         return ()
     bad = [v for v in value if not OFFSET.match(v)]
     if bad:
-        problems.append(
-            f'feltet \'reminders\' har ugyldige værdier {bad}: brug fx "3d" eller "12h"'
-        )
+        problems.append(f'feltet \'reminders\' har ugyldige værdier {bad}: brug fx "3d" eller "12h"')
     return tuple(dict.fromkeys(v for v in value if OFFSET.match(v)))
 
 
@@ -178,9 +176,7 @@ def _parties(value: Any, base: Path, problems: list[str]) -> tuple[PartySpec, ..
     return _party_specs(rows, problems)
 
 
-def _party_specs(
-    rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str]
-) -> tuple[PartySpec, ...]:
+def _party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str]) -> tuple[PartySpec, ...]:
     parties: list[PartySpec] = []
     owner: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -190,9 +186,7 @@ def _party_specs(
             problems.append(f"{where}: 'name' mangler")
             continue
         if name.casefold() in names:
-            problems.append(
-                f"{where}: høringsparten {name!r} står to gange ({names[name.casefold()]})"
-            )
+            problems.append(f"{where}: høringsparten {name!r} står to gange ({names[name.casefold()]})")
             continue
         names[name.casefold()] = where
         emails = _split(entry.get("email"))
@@ -207,9 +201,7 @@ def _party_specs(
                 problems.append(f"{where}: ugyldig e-mailadresse {raw!r} for {name!r}")
                 continue
             if address in owner:
-                problems.append(
-                    f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}"
-                )
+                problems.append(f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}")
                 continue
             owner[address] = name
             good.append(address)
@@ -222,9 +214,7 @@ def _party_specs(
                 continue
             key = "@" + domain
             if key in owner:
-                problems.append(
-                    f"{where}: domænet {domain} står både ved {owner[key]!r} og {name!r}"
-                )
+                problems.append(f"{where}: domænet {domain} står både ved {owner[key]!r} og {name!r}")
                 continue
             owner[key] = name
             good_domains.append(domain)
@@ -261,9 +251,7 @@ def _csv_rows(path: Path, label: str, problems: list[str]) -> list[tuple[str, di
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header or "email" not in header:
-        problems.append(
-            f"{label} linje 1: kolonnerne 'name' og 'email' skal være der (fandt {header})"
-        )
+        problems.append(f"{label} linje 1: kolonnerne 'name' og 'email' skal være der (fandt {header})")
         return []
     reader.fieldnames = header
     rows: list[tuple[str, dict[str, Any]]] = []

@@ -93,10 +93,7 @@ def period_text(opens: datetime, deadline: datetime) -> str:
     """ "torsdag den 16. oktober til og med fredag den 24. oktober" (years shown when they differ)."""
     start, end = local(opens), last_day(deadline)
     show_year = start.year != end.year
-    return (
-        f"{day_and_date(start, with_year=show_year)} til og med "
-        f"{day_and_date(end, with_year=show_year)}"
-    )
+    return f"{day_and_date(start, with_year=show_year)} til og med {day_and_date(end, with_year=show_year)}"
 
 
 def short_datetime(moment: datetime) -> str:
