@@ -1,0 +1,86 @@
+"""The embedded inbox: a Maildir on local disk.
+
+Receipt time is what our side recorded: the topmost ``Received:`` header (written by our own
+server), or else the delivery time at the start of the Maildir file name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from flows.adapters.ports import Batch, Cursor, FetchedMessage
+
+MAX_READ = 64 * 1024 * 1024
+
+
+class MaildirSource:
+    """Reads ``new/`` and ``cur/``; files are left in place (sha256 makes rereads no-ops)."""
+
+    name = "maildir"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Self:
+        for sub in ("new", "cur", "tmp"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def batches(self, cursor: Cursor | None, size: int) -> Iterator[Batch]:
+        files = sorted(
+            (p for sub in ("new", "cur") for p in (self.path / sub).iterdir() if p.is_file()),
+            key=lambda p: p.name,
+        )
+        for start in range(0, len(files), size):
+            yield Batch([self._read(p) for p in files[start : start + size]])
+
+    def acknowledge(self, batch: Batch) -> None:
+        return None
+
+    def _read(self, path: Path) -> FetchedMessage:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_READ + 1)
+        received_at, how = receipt_time(data, path.name)
+        return FetchedMessage(
+            data=data,
+            received_at=received_at,
+            received_from=how,
+            source="maildir",
+            source_name=path.name,
+        )
+
+
+def receipt_time(data: bytes, file_name: str) -> tuple[datetime | None, str]:
+    """Topmost Received: date, else the Maildir delivery time, else unknown (collection time)."""
+    try:
+        headers = BytesHeaderParser().parsebytes(data[: 256 * 1024])
+        received = headers.get_all("Received") or []
+    except Exception:
+        received = []
+    if received:
+        stamp = str(received[0]).rpartition(";")[2].strip()
+        try:
+            moment = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError, IndexError):
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(UTC), "received-header"
+    match = re.match(r"(\d{9,11})(?:\.|_)", file_name)
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)), UTC), "maildir-filename"
+    return None, "collected"

@@ -1,0 +1,86 @@
+"""Wiring: the one place where real adapters are built from the settings.
+
+Services receive an ``App``; tests build one with fakes (``App(settings, db, mailer=FakeMailer())``).
+Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flows.adapters.db.session import Database
+from flows.adapters.db.tables import EventRow
+from flows.adapters.drop_source import DropSource
+from flows.adapters.file_mailer import FileMailer
+from flows.adapters.maildir_source import MaildirSource
+from flows.adapters.ports import Mailer, MailSource
+from flows.adapters.raw_store import RawStore
+from flows.settings import Settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    run_id: str = "cli"
+    mailer_factory: Callable[[], Mailer] | None = None
+    source_factory: Callable[[], MailSource] | None = None
+    clock: Callable[[], datetime] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        """The service clock: ``--now``/HOERING_NOW when set (replays, tests), else real time."""
+        if self.clock is not None:
+            return self.clock()
+        if self.settings.now is not None:
+            return self.settings.now.astimezone(UTC)
+        return datetime.now(UTC)
+
+    @property
+    def raw_store(self) -> RawStore:
+        return RawStore(self.settings.raw_dir)
+
+    @property
+    def file_store(self) -> RawStore:
+        return RawStore(self.settings.files_dir)
+
+    def mailer(self) -> Mailer:
+        if self.mailer_factory is not None:
+            return self.mailer_factory()
+        if self.settings.smtp_url is None:
+            return FileMailer(self.settings.outbox_dir)
+        from flows.adapters.smtp_mailer import SmtpMailer
+
+        return SmtpMailer(
+            self.settings.smtp_url.get_secret_value(),
+            timeout=self.settings.socket_timeout,
+            rate_per_minute=self.settings.send_rate_per_minute,
+        )
+
+    def inbox(self) -> MailSource:
+        if self.source_factory is not None:
+            return self.source_factory()
+        url = self.settings.inbox()
+        if url.startswith("maildir://"):
+            return MaildirSource(Path(url.removeprefix("maildir://")))
+        from flows.adapters.mail_sources import open_source
+
+        return open_source(url, self.settings)
+
+    def drop(self) -> MailSource:
+        self.settings.resolved_drop_dir.mkdir(parents=True, exist_ok=True)
+        return DropSource(self.settings.resolved_drop_dir, self.now)
+
+    def event(self, session: Any, round_id: str | None, step: str, kind: str, **detail: Any) -> None:
+        session.add(EventRow(round_id=round_id, run_id=self.run_id, step=step, kind=kind, detail=detail))
+
+
+def bootstrap(settings: Settings | None = None, *, run_id: str = "cli") -> App:
+    settings = settings or Settings()
+    data_dir = settings.resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return App(settings=settings, db=Database(settings.resolved_database_url), run_id=run_id)

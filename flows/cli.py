@@ -1,0 +1,216 @@
+"""The ``hoering`` command: each subcommand runs its Prefect flow.
+
+Errors end in one line (Danish for a case worker's mistakes) and a non-zero exit, never a
+traceback. Prefect is configured before it is imported: analytics off, and with no server
+configured its temporary server keeps its database under the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Høringer som Prefect-flows.")
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Kør, som om uret viste dette ISO-8601-tidspunkt (med UTC-offset)."),
+]
+_state: dict[str, Any] = {"now": None}
+
+
+def prepare_prefect_environment() -> None:
+    """Quiet, offline-friendly Prefect defaults; explicit environment settings always win."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not os.environ.get("PREFECT_API_URL"):
+        data_dir = Path(os.environ.get("HOERING_DATA_DIR", "./var")).expanduser().resolve()
+        os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _now() -> str | None:
+    value = _state["now"]
+    return str(value) if value else None
+
+
+def _parse_now(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--now skal være ISO-8601, fx 2025-10-25T08:00:00+02:00 ({value})") from exc
+    if moment.tzinfo is None:
+        msg = f"--now mangler UTC-offset, fx {value}+02:00"
+        raise typer.BadParameter(msg)
+    return moment.isoformat()
+
+
+@app.callback()
+def main_options(now: NowOption = None) -> None:
+    _state["now"] = _parse_now(now) or _parse_now(os.environ.get("HOERING_NOW") or None)
+
+
+def _run(step: str, call: Any) -> Any:
+    from flows.core.errors import HoeringError
+
+    try:
+        return call()
+    except HoeringError as exc:
+        typer.echo(f"hoering {step}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        typer.echo(f"hoering {step}: fejl: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("open")
+def open_cmd(round_file: Path) -> None:
+    """Registrér en høring fra en rundefil (eller opdatér den)."""
+    from flows.open_round import open_round
+
+    result = _run("open", lambda: open_round(str(round_file.resolve()), now=_now()))
+    words = {"created": "oprettet", "updated": "opdateret", "unchanged": "uændret"}
+    typer.echo(
+        f"Høringen {result['round_id']} er {words[result['outcome']]} ({result['parties']} høringsparter)."
+    )
+
+
+@app.command("invite")
+def invite_cmd(round_id: str) -> None:
+    """Send alle invitationer, der ikke er sendt endnu."""
+    from flows.invite import invite
+
+    result = _run("invite", lambda: invite(round_id, now=_now()))
+    typer.echo(
+        f"Invitationer: {result['sent']} sendt, {result['temp_failed']} udskudt, "
+        f"{result['perm_failed']} fejlet."
+    )
+
+
+@app.command("remind")
+def remind_cmd(round_id: str) -> None:
+    """Send de påmindelser, der er forfaldne, til parter uden svar."""
+    from flows.remind import remind
+
+    result = _run("remind", lambda: remind(round_id, now=_now()))
+    typer.echo(f"Påmindelser: {result['sent']} sendt.")
+
+
+@app.command("collect")
+def collect_cmd(round_id: str) -> None:
+    """Hent ny post og nye filer, gem dem råt, læs og genkend dem."""
+    from flows.collect import collect
+
+    result = _run("collect", lambda: collect(round_id, now=_now()))
+    typer.echo(
+        f"Hentet {result['fetched']}, nye {result['stored']}, behandlet {result['processed']} "
+        f"({result['responses']} svar, {result['set_aside']} lagt til side)."
+    )
+
+
+@app.command("close")
+def close_cmd(round_id: str) -> None:
+    """Efter fristen: sidste indsamling, derefter lukkes høringen."""
+    from flows.close_round import close_round
+
+    result = _run("close", lambda: close_round(round_id, now=_now()))
+    typer.echo(f"Høringen {round_id} er lukket ({result['closed_at']}).")
+
+
+@app.command("assemble")
+def assemble_cmd(
+    round_id: str,
+    out: Annotated[Path | None, typer.Option("--out", help="Mappe til log og notat.")] = None,
+) -> None:
+    """Skriv høringslog (Excel), udkast til høringsnotat (Word) og samlede svar (PDF)."""
+    from flows.assemble import assemble
+
+    result = _run("assemble", lambda: assemble(round_id, str(out.resolve()) if out else None, now=_now()))
+    typer.echo(result["log"])
+    typer.echo(result["note"])
+    for problem in result["quality_problems"]:
+        typer.echo(f"Kvalitetskontrol: {problem}", err=True)
+
+
+@app.command("status")
+def status_cmd(round_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Parter, svar, for sene, til gennemsyn og udbakke i ét overblik."""
+    from flows.status import status
+
+    result = _run("status", lambda: status(round_id, now=_now()))
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(f"{result['title']} ({result['round']})")
+    typer.echo(
+        f"Svar: {result['responses']} rettidige, {result['late']} for sene, "
+        f"{result['needs_review']} til gennemsyn"
+    )
+    for party in result["parties"]:
+        typer.echo(f"  {party['name']}: {party['status']} ({party['responses']})")
+
+
+@app.command("extend")
+def extend_cmd(
+    round_id: str,
+    party: str,
+    until: Annotated[str, typer.Option("--until", help="Ny frist, ISO-8601 med UTC-offset.")],
+) -> None:
+    """Giv én høringspart en ny frist og send den besked."""
+    from flows.extend import extend
+
+    deadline = _parse_now(until) or until
+    result = _run("extend", lambda: extend(round_id, party, deadline, now=_now()))
+    typer.echo(f"Ny frist registreret for {party}; {result['sent']} besked(er) sendt.")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="Mappe til log og notat.")] = None,
+) -> None:
+    """Kør en hel høring fra ende til anden på den indbyggede standardopsætning."""
+    # The demo always runs on the embedded default, in its own data dir, whatever is configured.
+    data_dir = Path(os.environ.get("HOERING_DATA_DIR", "./var")).expanduser().resolve()
+    for name in (
+        "HOERING_DATABASE_URL",
+        "HOERING_SMTP_URL",
+        "HOERING_INBOX_URL",
+        "HOERING_DROP_DIR",
+        "HOERING_NOW",
+    ):
+        os.environ.pop(name, None)
+    os.environ["HOERING_DATA_DIR"] = str(data_dir / "demo")
+    from flows.demo import demo
+
+    result = _run("demo", lambda: demo(str(out.resolve()) if out else None))
+    typer.echo(f"Høringslog:  {result['log']}")
+    typer.echo(f"Høringsnotat: {result['note']}")
+    typer.echo(f"Samlede høringssvar: {result['bundle']}")
+
+
+@app.command("bench")
+def bench_cmd(
+    responses: Annotated[int, typer.Option("--responses")] = 2000,
+    database: Annotated[str | None, typer.Option("--database")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Benchmark: hver fase på et genereret korpus, mod gulvet."""
+    from flows.bench.harness import run
+
+    _run("bench", lambda: run(responses, database, as_json))
+
+
+def main() -> None:
+    prepare_prefect_environment()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

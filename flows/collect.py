@@ -1,0 +1,76 @@
+"""Flow: fetch new mail and files, store them raw, then parse, classify and match in batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from flows.runtime import RETRY, get_app, run_name
+from flows.services import collecting, ingesting
+from flows.services.outbox import deliver
+
+
+@task(name="fetch and store raw", **RETRY)
+def fetch_raw(now: str | None) -> dict[str, Any]:
+    report = collecting.fetch(get_app(now))
+    return {
+        "fetched": report.fetched,
+        "stored": report.stored,
+        "already_stored": report.already_stored,
+        "notes": report.notes,
+    }
+
+
+@task(name="list stored messages")
+def stored_message_ids(now: str | None) -> list[int]:
+    return collecting.pending_raw_ids(get_app(now))
+
+
+@task(name="process a batch")
+def process_batch(round_id: str, raw_ids: list[int], now: str | None) -> dict[str, Any]:
+    report = ingesting.process_batch(get_app(now), round_id, raw_ids)
+    return {
+        "processed": report.processed,
+        "responses": report.responses,
+        "set_aside": report.set_aside,
+        "quarantined": report.quarantined,
+        "by_kind": report.by_kind,
+        "problems": report.problems,
+    }
+
+
+@task(name="send receipts", **RETRY)
+def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
+    report = deliver(get_app(now), round_id, purposes=("receipt", "template_rejected"))
+    return {"sent": report.sent, "failed": report.perm_failed + report.temp_failed}
+
+
+def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
+    """The steps of a collection, shared by the collect and close flows."""
+    fetched = fetch_raw(now)
+    batch = get_app(now).settings.ingest_batch
+    totals: dict[str, Any] = {
+        "processed": 0,
+        "responses": 0,
+        "set_aside": 0,
+        "quarantined": 0,
+        "problems": [],
+    }
+    for chunk in collecting.chunks(stored_message_ids(now), batch):
+        result = process_batch(round_id, chunk, now)
+        for key in ("processed", "responses", "set_aside", "quarantined"):
+            totals[key] += result[key]
+        totals["problems"].extend(result["problems"])
+    receipts = send_receipts(round_id, now)
+    return {**fetched, **totals, "receipts": receipts["sent"]}
+
+
+@flow(name="hoering-collect", flow_run_name=run_name("collect"))
+def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
+    get_app(now)  # an unknown round fails here, before any mail is touched
+    from flows.services.rounds import get_round
+
+    with get_app(now).db.transaction() as session:
+        get_round(session, round_id)
+    return collect_steps(round_id, now)

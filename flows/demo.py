@@ -1,0 +1,51 @@
+"""Flow: a whole sample round end to end on the embedded default (``hoering demo``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from sqlalchemy import select
+
+from flows.adapters.db.tables import OutboxRow, PartyRow
+from flows.assemble import assemble
+from flows.close_round import close_round
+from flows.collect import collect
+from flows.invite import invite
+from flows.open_round import open_round
+from flows.remind import remind
+from flows.runtime import get_app
+from flows.services import demo_round
+from flows.services.demo_round import CLOCK, ROUND_ID
+
+
+@task(name="write the sample round")
+def write_sample_round() -> str:
+    base = get_app().settings.resolved_data_dir / "sample"
+    return str(demo_round.write_round(base).round_file)
+
+
+@task(name="place sample responses in the inbox")
+def place_sample_responses() -> int:
+    app = get_app()
+    with app.db.transaction() as session:
+        rows = session.execute(
+            select(PartyRow.name, OutboxRow.message_id)
+            .join(PartyRow, PartyRow.id == OutboxRow.party_id)
+            .where(OutboxRow.round_id == ROUND_ID, OutboxRow.purpose == "invitation")
+        )
+        invitation_ids = {name: message_id for name, message_id in rows}
+    return demo_round.place_responses(Path(app.settings.inbox().removeprefix("maildir://")), invitation_ids)
+
+
+@flow(name="hoering-demo", flow_run_name=f"demo · {ROUND_ID}")
+def demo(out_dir: str | None = None) -> dict[str, Any]:
+    round_file = write_sample_round()
+    open_round(round_file, now=CLOCK["open"])
+    invite(ROUND_ID, now=CLOCK["invite"])
+    place_sample_responses()
+    collect(ROUND_ID, now=CLOCK["collect"])
+    remind(ROUND_ID, now=CLOCK["remind"])
+    close_round(ROUND_ID, now=CLOCK["close"])
+    return assemble(ROUND_ID, out_dir, now=CLOCK["assemble"])

@@ -1,0 +1,28 @@
+"""Flow: send the reminders that are due, to parties that have not responded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from flows.runtime import RETRY, get_app, run_name
+from flows.services import inviting
+from flows.services.outbox import deliver
+
+
+@task(name="queue due reminders")
+def queue_reminders(round_id: str, now: str | None) -> int:
+    return inviting.queue_reminders(get_app(now), round_id)
+
+
+@task(name="deliver reminders", **RETRY)
+def deliver_reminders(round_id: str, now: str | None) -> dict[str, Any]:
+    report = deliver(get_app(now), round_id, purposes=("reminder",))
+    return {"sent": report.sent, "temp_failed": report.temp_failed, "perm_failed": report.perm_failed}
+
+
+@flow(name="hoering-remind", flow_run_name=run_name("remind"))
+def remind(round_id: str, now: str | None = None) -> dict[str, Any]:
+    queued = queue_reminders(round_id, now)
+    return {"queued": queued, **deliver_reminders(round_id, now)}

@@ -1,0 +1,74 @@
+"""What every flow shares: the App for this run, run names, tags, retry rules."""
+
+from __future__ import annotations
+
+import imaplib
+import smtplib
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from prefect import runtime
+from prefect.tasks import exponential_backoff
+
+from flows.bootstrap import App, bootstrap
+from flows.settings import Settings
+
+_apps: dict[str, App] = {}
+
+
+def get_app(now: str | None = None) -> App:
+    """One App (engine, migrations checked) per process and clock setting."""
+    settings = Settings()
+    if now:
+        settings = settings.model_copy(update={"now": datetime.fromisoformat(now)})
+    key = settings.model_dump_json()
+    if key not in _apps:
+        _apps[key] = bootstrap(settings)
+    app = _apps[key]
+    app.run_id = str(runtime.flow_run.id or "cli")
+    return app
+
+
+def run_name(step: str) -> Callable[[], str]:
+    """Flow run names that say which round and which step, e.g. "collect · sof-partnerskab-2025"."""
+
+    def name() -> str:
+        parameters: dict[str, Any] = runtime.flow_run.parameters or {}
+        round_id = parameters.get("round_id") or parameters.get("round_file") or "demo"
+        return f"{step} · {round_id}"
+
+    return name
+
+
+TRANSIENT = (
+    socket.timeout,
+    TimeoutError,
+    ConnectionError,
+    imaplib.IMAP4.abort,
+    smtplib.SMTPServerDisconnected,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Network trouble is worth a retry; a bad round file or a wrong password is not."""
+    if isinstance(exc, TRANSIENT):
+        return True
+    return type(exc).__name__ in {"MailServerError", "OperationalError"}
+
+
+def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except Exception as exc:
+        return is_transient(exc)
+    return False
+
+
+RETRY: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=5),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_transient,
+}

@@ -1,0 +1,352 @@
+"""Assemble: read back what staff typed, then write the log, the note and the bundle.
+
+Staff edits are read first and saved in the database; if the log cannot be matched nothing is
+written at all, so what a person typed is never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.adapters.db.tables import (
+    AttachmentRow,
+    PartyRow,
+    RawMessageRow,
+    RemarkRow,
+    ResponseRow,
+    StaffNoteRow,
+)
+from flows.adapters.excel_log import read_staff_edits, write_log
+from flows.adapters.pdf_bundle import write_bundle
+from flows.adapters.word_note import write_note
+from flows.bootstrap import App
+from flows.core.assembly import (
+    Assembly,
+    PartyLine,
+    RemarkLine,
+    ResponseLine,
+    ReviewLine,
+    StaffEdits,
+    StaffNote,
+)
+from flows.core.campaigns import group_campaigns
+from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.services.outbox import sent_at_by_party
+from flows.services.rounds import find_party, get_round
+
+REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value)
+
+
+@dataclass
+class AssembleReport:
+    log: Path
+    note: Path
+    bundle: Path
+    counted: int
+    late: int
+    review: int
+    quality_problems: list[str] = field(default_factory=list)
+
+
+def output_paths(out_dir: Path, round_id: str) -> tuple[Path, Path, Path]:
+    return (
+        out_dir / f"{round_id}-hoeringslog.xlsx",
+        out_dir / f"{round_id}-hoeringsnotat.docx",
+        out_dir / f"{round_id}-samlede-hoeringssvar.pdf",
+    )
+
+
+def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
+    out_dir = out_dir or app.settings.out_dir(round_id)
+    log_path, note_path, bundle_path = output_paths(out_dir, round_id)
+    absorb_staff_edits(app, round_id, log_path)
+    assembly = build_assembly(app, round_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_log(assembly, log_path)
+    quality = write_note(assembly, note_path, letterhead=_letterhead(app))
+    write_bundle(assembly, bundle_path)
+    with app.db.transaction() as session:
+        app.event(
+            session,
+            round_id,
+            "assemble",
+            "written",
+            log=str(log_path),
+            note=str(note_path),
+            quality=list(quality.problems),
+        )
+    return AssembleReport(
+        log_path,
+        note_path,
+        bundle_path,
+        len(assembly.on_time),
+        len(assembly.late),
+        len(assembly.review),
+        list(quality.problems),
+    )
+
+
+def _letterhead(app: App) -> Path | None:
+    candidate = app.settings.letterhead or Path(__file__).resolve().parents[2] / "config" / "letterhead.docx"
+    return candidate if candidate.is_file() else None
+
+
+def absorb_staff_edits(app: App, round_id: str, log_path: Path) -> StaffEdits:
+    """Save what staff typed in the log (replies, changes, review decisions) before rewriting it."""
+    with app.db.transaction() as session:
+        known_remarks = set(session.scalars(select(RemarkRow.number).where(RemarkRow.round_id == round_id)))
+        known_review = {r.reference for r in _review_rows(session, round_id)}
+    edits = read_staff_edits(log_path, known_remarks, known_review)
+    with app.db.transaction() as session:
+        for number, note in edits.notes.items():
+            row = session.get(StaffNoteRow, (round_id, number)) or StaffNoteRow(
+                round_id=round_id, remark_number=number
+            )
+            row.reply, row.change, row.gives_change = note.reply, note.change, note.gives_change
+            row.updated_at = app.now()
+            session.add(row)
+        for reference, (decision, party_name) in edits.decisions.items():
+            _apply_decision(session, round_id, reference, decision, party_name)
+        if edits.notes or edits.decisions:
+            app.event(
+                session,
+                round_id,
+                "assemble",
+                "staff_edits",
+                notes=len(edits.notes),
+                decisions=len(edits.decisions),
+            )
+    return edits
+
+
+def _apply_decision(session: Session, round_id: str, reference: str, decision: str, party_name: str) -> None:
+    row = session.scalars(
+        select(ResponseRow).where(ResponseRow.round_id == round_id, ResponseRow.reference == reference)
+    ).first()
+    if row is None:
+        return
+    choice = decision.strip().capitalize()
+    if choice not in {"Medtag", "Afvis"}:
+        return
+    row.decision = choice
+    if choice == "Medtag":
+        if party_name.strip():
+            row.party_id = find_party(session, round_id, party_name).id
+        if row.kind in {Kind.BOUNCE.value, Kind.AUTO_REPLY.value}:
+            row.kind = Kind.RESPONSE.value
+        _ensure_remark(session, row)
+
+
+def _ensure_remark(session: Session, row: ResponseRow) -> None:
+    exists = session.scalar(select(RemarkRow.id).where(RemarkRow.response_id == row.id).limit(1))
+    if exists is None and row.text.strip():
+        session.add(
+            RemarkRow(
+                round_id=row.round_id,
+                response_id=row.id,
+                number=f"{row.number}.1",
+                position=1,
+                section="",
+                text=row.text,
+                proposal="",
+            )
+        )
+
+
+def is_counted(row: ResponseRow) -> bool:
+    """A response counts when its party is known and its sender not unverified, or staff said so."""
+    if row.kind != Kind.RESPONSE.value or row.decision == "Afvis":
+        return False
+    if row.decision == "Medtag":
+        return True
+    return row.party_id is not None and row.verified != "fail"
+
+
+def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
+    return list(
+        session.scalars(
+            select(ResponseRow)
+            .where(
+                ResponseRow.round_id == round_id,
+                ResponseRow.review_reason.is_not(None),
+                ResponseRow.kind.in_(REVIEW_KINDS),
+            )
+            .order_by(ResponseRow.received_at, ResponseRow.number)
+        )
+    )
+
+
+def build_assembly(app: App, round_id: str) -> Assembly:
+    with app.db.transaction() as session:
+        rnd = get_round(session, round_id)
+        parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
+        rows = list(
+            session.scalars(
+                select(ResponseRow)
+                .where(ResponseRow.round_id == round_id)
+                .order_by(ResponseRow.received_at, ResponseRow.number)
+            )
+        )
+        counted = [r for r in rows if is_counted(r)]
+        attachments = _attachment_names(session, [r.id for r in counted])
+        campaigns = group_campaigns({r.id: r.text for r in counted if not r.no_remarks})
+        responses = _response_lines(counted, parties, attachments, campaigns)
+        remarks = _remark_lines(session, round_id, counted, parties)
+        review = [_review_line(r, parties) for r in _review_rows(session, round_id)]
+        review.extend(_quarantined(session, round_id))
+        notes = {
+            n.remark_number: StaffNote(n.reply, n.change, n.gives_change)
+            for n in session.scalars(select(StaffNoteRow).where(StaffNoteRow.round_id == round_id))
+        }
+        party_lines = _party_lines(session, round_id, parties, counted)
+    return Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes)
+
+
+def _attachment_names(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    for start in range(0, len(response_ids), 500):
+        chunk = response_ids[start : start + 500]
+        for att in session.scalars(
+            select(AttachmentRow).where(
+                AttachmentRow.response_id.in_(chunk), AttachmentRow.status != "inline"
+            )
+        ):
+            names.setdefault(att.response_id, []).append(att.display_name)
+    return names
+
+
+def _response_lines(
+    counted: list[ResponseRow],
+    parties: dict[int, PartyRow],
+    attachments: dict[int, list[str]],
+    campaigns: dict[int, str],
+) -> list[ResponseLine]:
+    members: dict[str, list[ResponseRow]] = {}
+    for row in counted:
+        if row.id in campaigns:
+            members.setdefault(campaigns[row.id], []).append(row)
+    lines = []
+    for row in counted:
+        key = campaigns.get(row.id)
+        group = members.get(key, [row]) if key else [row]
+        lines.append(
+            ResponseLine(
+                number=row.number,
+                reference=row.reference,
+                party=_party_name(row, parties),
+                sender=row.sender,
+                received_at=row.received_at,
+                channel=Channel(row.channel),
+                late=row.late,
+                subject=row.subject,
+                text=row.text,
+                attachments=tuple(attachments.get(row.id, [])),
+                no_remarks=row.no_remarks,
+                campaign=key,
+                campaign_size=len(group),
+                campaign_parties=tuple(_party_name(m, parties) for m in group) if key else (),
+            )
+        )
+    return lines
+
+
+def _party_name(row: ResponseRow, parties: dict[int, PartyRow]) -> str:
+    party = parties.get(row.party_id) if row.party_id is not None else None
+    return party.name if party else (row.sender_display or row.sender or "Ukendt afsender")
+
+
+def _remark_lines(
+    session: Session, round_id: str, counted: list[ResponseRow], parties: dict[int, PartyRow]
+) -> list[RemarkLine]:
+    by_response = {r.id: r for r in counted}
+    rows = session.scalars(select(RemarkRow).where(RemarkRow.round_id == round_id))
+    lines = []
+    for remark in rows:
+        response = by_response.get(remark.response_id)
+        if response is None:
+            continue
+        lines.append(
+            RemarkLine(
+                remark.number,
+                response.number,
+                _party_name(response, parties),
+                remark.section,
+                remark.text,
+                remark.proposal,
+                response.late,
+            )
+        )
+    order = {r.id: i for i, r in enumerate(counted)}
+    by_number = {r.number: r.id for r in counted}
+    lines.sort(key=lambda m: (order[by_number[m.response_number]], int(m.number.split(".")[1])))
+    return lines
+
+
+def _review_line(row: ResponseRow, parties: dict[int, PartyRow]) -> ReviewLine:
+    hint = parties[row.party_id].name if row.party_id in parties else ""
+    return ReviewLine(
+        row.reference,
+        row.received_at,
+        row.sender or row.sender_display,
+        row.subject,
+        row.review_reason or "",
+        hint,
+        row.decision or "",
+        hint if row.decision == "Medtag" else "",
+    )
+
+
+def _quarantined(session: Session, round_id: str) -> list[ReviewLine]:
+    rows = session.scalars(select(RawMessageRow).where(RawMessageRow.state == "quarantined"))
+    return [
+        ReviewLine(
+            f"rå-{r.id}", r.received_at, r.source_name, "", f"Beskeden kunne ikke behandles: {r.error}"
+        )
+        for r in rows
+        if r.round_id in (None, round_id)
+    ]
+
+
+def _party_lines(
+    session: Session, round_id: str, parties: dict[int, PartyRow], counted: list[ResponseRow]
+) -> list[PartyLine]:
+    from flows.adapters.db.tables import OutboxRow
+
+    invited = sent_at_by_party(session, round_id)
+    states: dict[int, set[str]] = {}
+    for party_id, state in session.execute(
+        select(OutboxRow.party_id, OutboxRow.state).where(
+            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
+        )
+    ):
+        if party_id is not None:
+            states.setdefault(party_id, set()).add(state)
+    lines = []
+    for party in parties.values():
+        if not party.active:
+            continue
+        own = [r for r in counted if r.party_id == party.id]
+        lines.append(
+            PartyLine(
+                party.name,
+                tuple(party.emails),
+                invited.get(party.id),
+                _status(own, states.get(party.id, set())),
+                len(own),
+                max((r.received_at for r in own), default=None),
+            )
+        )
+    return sorted(lines, key=lambda p: p.name.casefold())
+
+
+def _status(own: list[ResponseRow], invitation_states: set[str]) -> PartyStatus:
+    if own:
+        return PartyStatus.NO_REMARKS if all(r.no_remarks for r in own) else PartyStatus.ANSWERED
+    failed = {OutboxState.BOUNCED.value, OutboxState.PERM_FAILED.value}
+    if invitation_states and invitation_states <= failed:
+        return PartyStatus.UNDELIVERED
+    return PartyStatus.NOT_ANSWERED

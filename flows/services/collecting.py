@@ -1,0 +1,144 @@
+"""Collect: fetch raw, store raw first, then parse, classify, route, match and record.
+
+Two phases with a commit between them. ``fetch`` stores each batch's bytes (fsynced blob, then
+the row, unique on sha256 and on mailbox/UIDVALIDITY/UID) and the cursor in one transaction, and
+only then lets the source move the messages on the server. ``process`` reads stored rows in
+batches and records what they are; a message that keeps failing is quarantined, never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from flows.adapters.db.tables import ImapCursorRow, RawMessageRow
+from flows.adapters.ports import Batch, Cursor, MailSource
+from flows.bootstrap import App
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class FetchReport:
+    fetched: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: FetchReport) -> None:
+        self.fetched += other.fetched
+        self.stored += other.stored
+        self.already_stored += other.already_stored
+        self.notes.extend(other.notes)
+
+
+def fetch(app: App) -> FetchReport:
+    """Every new message from the inbox and the drop folder, stored raw."""
+    report = FetchReport()
+    report.add(fetch_from(app, app.inbox()))
+    report.add(fetch_from(app, app.drop()))
+    return report
+
+
+def fetch_from(app: App, source: MailSource) -> FetchReport:
+    report = FetchReport()
+    with source:
+        cursor = _load_cursor(app, source)
+        for batch in source.batches(cursor, app.settings.imap_batch):
+            report.notes.extend(batch.notes)
+            report.fetched += len(batch.messages)
+            new = store_batch(app, batch)
+            report.stored += new
+            report.already_stored += len(batch.messages) - new
+            # Housekeeping on the server happens only after the commit above.
+            source.acknowledge(batch)
+    return report
+
+
+def _load_cursor(app: App, source: MailSource) -> Cursor | None:
+    mailbox = getattr(source, "mailbox_key", None)
+    if not mailbox:
+        return None
+    with app.db.transaction() as session:
+        row = session.get(ImapCursorRow, mailbox)
+        return Cursor(row.mailbox, row.uidvalidity, row.last_uid) if row else None
+
+
+def store_batch(app: App, batch: Batch) -> int:
+    """Blobs first (fsynced), then rows and cursor in one transaction; returns rows inserted."""
+    if not batch.messages and batch.cursor is None:
+        return 0
+    now = app.now()
+    rows: list[dict[str, Any]] = []
+    for message in batch.messages:
+        sha256, path = app.raw_store.put(message.data)
+        rows.append(
+            {
+                "sha256": sha256,
+                "size": len(message.data),
+                "path": str(path),
+                "source": message.source,
+                "source_name": message.source_name[:2000],
+                "mailbox": message.mailbox,
+                "uidvalidity": message.uidvalidity,
+                "uid": message.uid,
+                "received_at": message.received_at or now,
+                "received_from": message.received_from if message.received_at else "collected",
+                "collected_at": now,
+                "state": "stored",
+                "attempts": 0,
+            }
+        )
+    with app.db.transaction() as session:
+        inserted = _insert_raw(session, rows)
+        if batch.cursor is not None:
+            _save_cursor(session, batch.cursor, app)
+        if inserted:
+            app.event(session, None, "collect", "stored", count=inserted)
+    return inserted
+
+
+def _insert_raw(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(RawMessageRow).values(rows).on_conflict_do_nothing().returning(RawMessageRow.id)
+    return len(session.execute(statement).all())
+
+
+def _save_cursor(session: Session, cursor: Cursor, app: App) -> None:
+    row = session.get(ImapCursorRow, cursor.mailbox)
+    if row is None:
+        session.add(
+            ImapCursorRow(
+                mailbox=cursor.mailbox,
+                uidvalidity=cursor.uidvalidity,
+                last_uid=cursor.last_uid,
+                updated_at=app.now(),
+            )
+        )
+        return
+    if row.uidvalidity != cursor.uidvalidity or cursor.last_uid > row.last_uid:
+        row.uidvalidity, row.last_uid, row.updated_at = cursor.uidvalidity, cursor.last_uid, app.now()
+
+
+def pending_raw_ids(app: App, *, limit: int | None = None) -> list[int]:
+    """Stored messages not yet processed, oldest first."""
+    with app.db.transaction() as session:
+        query = (
+            select(RawMessageRow.id)
+            .where(RawMessageRow.state == "stored", RawMessageRow.attempts < MAX_ATTEMPTS)
+            .order_by(RawMessageRow.received_at, RawMessageRow.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
