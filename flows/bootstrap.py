@@ -66,10 +66,19 @@ class App:
             return self.source_factory()
         url = self.settings.inbox()
         if url.startswith("maildir://"):
-            return MaildirSource(Path(url.removeprefix("maildir://")))
+            return MaildirSource(Path(url.removeprefix("maildir://")), known=self._stored_maildir_names)
         from flows.adapters.mail_sources import open_source
 
         return open_source(url, self.settings)
+
+    def _stored_maildir_names(self) -> set[str]:
+        from sqlalchemy import select
+
+        from flows.adapters.db.tables import RawMessageRow
+
+        with self.db.transaction() as session:
+            query = select(RawMessageRow.source_name).where(RawMessageRow.source == "maildir")
+            return set(session.scalars(query))
 
     def drop(self) -> MailSource:
         self.settings.resolved_drop_dir.mkdir(parents=True, exist_ok=True)

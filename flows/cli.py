@@ -30,7 +30,9 @@ def prepare_prefect_environment() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Run logs still reach the dashboard; the terminal shows hoering's own one-line summary.
+    if not os.environ.get("HOERING_VERBOSE"):
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     if not os.environ.get("PREFECT_API_URL"):
         data_dir = Path(os.environ.get("HOERING_DATA_DIR", "./var")).expanduser().resolve()
         os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))

@@ -7,7 +7,7 @@ server), or else the delivery time at the start of the Maildir file name.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
@@ -25,8 +25,9 @@ class MaildirSource:
 
     name = "maildir"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, known: Callable[[], set[str]] | None = None) -> None:
         self.path = path
+        self.known = known
 
     def __enter__(self) -> Self:
         for sub in ("new", "cur", "tmp"):
@@ -42,8 +43,15 @@ class MaildirSource:
         return None
 
     def batches(self, cursor: Cursor | None, size: int) -> Iterator[Batch]:
+        """Files not stored before (by name; a renamed file is caught by its sha256)."""
+        known = self.known() if self.known else set()
         files = sorted(
-            (p for sub in ("new", "cur") for p in (self.path / sub).iterdir() if p.is_file()),
+            (
+                p
+                for sub in ("new", "cur")
+                for p in (self.path / sub).iterdir()
+                if p.is_file() and p.name not in known
+            ),
             key=lambda p: p.name,
         )
         for start in range(0, len(files), size):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 06:55:21.471922
+Create Date: 2026-11-27
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("location", sa.Text(), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["party_id"],
             ["parties.id"],
@@ -221,9 +222,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_attachments_response_id"), ["response_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_attachments_response_id"), ["response_id"], unique=False)
 
     op.create_table(
         "remarks",

@@ -1,0 +1,213 @@
+"""A round through the services (no Prefect): invite once, collect once, judge lateness, assemble."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from flows.adapters.db.tables import OutboxRow, RawMessageRow, ResponseRow
+from flows.bootstrap import App, bootstrap
+from flows.services import assembling, collecting, ingesting, inviting
+from flows.services.opening import open_round
+from flows.settings import Settings
+
+ROUND = """\
+id = "test-runde"
+title = "Strategi for værestederne"
+subject = "strategien"
+administration = "Socialforvaltningen"
+consulted_body = "Udsatterådet"
+opens = 2025-10-16T00:00:00+02:00
+deadline = {deadline}
+reply_to = "hoering@kk.example"
+documents = ["udkast.pdf"]
+reminders = ["3d"]
+
+[[parties]]
+name = "Ældrerådet"
+email = "aeldre@raad.example"
+
+[[parties]]
+name = "Røde Kors"
+email = "kbh@roedekors.example"
+domains = ["roedekors.example"]
+
+[[parties]]
+name = "Stille Forening"
+email = "stille@forening.example"
+"""
+
+
+def make_app(
+    tmp_path: Path, deadline: str = "2025-10-24T23:59:59+02:00", now: str = "2025-10-16T09:00:00+02:00"
+) -> App:
+    base = tmp_path / "round"
+    base.mkdir(exist_ok=True)
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    (base / "runde.toml").write_text(ROUND.format(deadline=deadline), encoding="utf-8")
+    app = bootstrap(Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat(now)))
+    open_round(app, base / "runde.toml")
+    return app
+
+
+def deliver(
+    app: App, name: str, sender: str, body: str, received: str, subject: str = "SV: [Høring test-runde]"
+) -> None:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "hoering@kk.example"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{name}@test.example>"
+    message.set_content(body)
+    stamp = format_datetime(datetime.fromisoformat(received))
+    inbox = app.settings.resolved_data_dir / "inbox" / "new"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / f"1760000000.{name}.host").write_bytes(
+        f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
+    )
+
+
+def collect(app: App) -> None:
+    collecting.fetch(app)
+    for chunk in collecting.chunks(collecting.pending_raw_ids(app), 100):
+        ingesting.process_batch(app, "test-runde", chunk)
+
+
+def count(app: App, table: type) -> int:
+    with app.db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_invite_twice_writes_one_file_per_recipient(tmp_path: Path) -> None:
+    """A second invite sends nothing: one outbox row and one .eml file per recipient."""
+    app = make_app(tmp_path)
+
+    first = inviting.invite(app, "test-runde")
+    second = inviting.invite(app, "test-runde")
+
+    files = list(app.settings.outbox_dir.glob("*.eml"))
+    assert (first.delivery.sent, second.queued, second.delivery.sent) == (3, 0, 0)
+    assert len(files) == 3
+    assert count(app, OutboxRow) == 3
+    assert all(
+        b"[H\xc3\xb8ring test-runde]" in f.read_bytes() or b"=?utf-8?" in f.read_bytes() for f in files
+    )
+
+
+def test_collect_twice_doubles_nothing(tmp_path: Path) -> None:
+    """Collecting the same inbox again stores and records nothing new."""
+    app = make_app(tmp_path)
+    deliver(
+        app,
+        "a",
+        "aeldre@raad.example",
+        "Vi støtter forslaget om flere væresteder i byen.",
+        "2025-10-20T10:00:00+02:00",
+    )
+    deliver(app, "b", "Jens <jens@roedekors.example>", "Ingen bemærkninger.", "2025-10-21T10:00:00+02:00")
+
+    collect(app)
+    collect(app)
+
+    assert count(app, RawMessageRow) == 2
+    assert count(app, ResponseRow) == 2
+
+
+@pytest.mark.parametrize(
+    ("deadline", "on_time", "late"),
+    [
+        ("2025-10-24T23:59:59+02:00", "2025-10-24T23:59:59+02:00", "2025-10-25T00:00:00+02:00"),
+        # Right after the change to winter time: the wall clock repeats 02:00-03:00 that night.
+        ("2025-10-26T23:59:59+01:00", "2025-10-26T22:59:59+00:00", "2025-10-27T00:00:00+01:00"),
+    ],
+)
+def test_on_time_and_late_at_the_deadline_second(
+    tmp_path: Path, deadline: str, on_time: str, late: str
+) -> None:
+    """The deadline second is on time, the next second is late, by our server's receipt time."""
+    app = make_app(tmp_path, deadline=deadline)
+    deliver(app, "ontime", "aeldre@raad.example", "Vores svar kommer her i sidste sekund.", on_time)
+    deliver(app, "late", "kbh@roedekors.example", "Vores svar kommer et sekund for sent.", late)
+
+    collect(app)
+
+    with app.db.transaction() as session:
+        lateness = {r.message_id: r.late for r in session.scalars(select(ResponseRow))}
+    assert lateness == {"ontime@test.example": False, "late@test.example": True}
+
+
+def test_sender_matched_by_address_then_domain_and_unknown_goes_to_review(tmp_path: Path) -> None:
+    """Address and domain find the party; a stranger is kept for review, not counted."""
+    app = make_app(tmp_path)
+    deliver(
+        app, "a", "AELDRE@RAAD.EXAMPLE", "Et svar fra Ældrerådet om strategien.", "2025-10-20T10:00:00+02:00"
+    )
+    deliver(
+        app,
+        "b",
+        "anden@roedekors.example",
+        "Et svar fra en kollega i Røde Kors.",
+        "2025-10-20T11:00:00+02:00",
+    )
+    deliver(
+        app,
+        "c",
+        "fremmed@andet.example",
+        "Jeg er ikke inviteret, men svarer alligevel.",
+        "2025-10-20T12:00:00+02:00",
+    )
+
+    collect(app)
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert [r.party for r in assembly.responses] == ["Ældrerådet", "Røde Kors"]
+    assert [r.sender for r in assembly.review] == ["fremmed@andet.example"]
+
+
+def test_staff_replies_survive_a_second_assemble(tmp_path: Path) -> None:
+    """What staff type in the log is kept when assemble runs again after new responses."""
+    app = make_app(tmp_path)
+    deliver(
+        app,
+        "a",
+        "aeldre@raad.example",
+        "Vi ønsker længere åbningstider på værestederne.",
+        "2025-10-20T10:00:00+02:00",
+    )
+    collect(app)
+    first = assembling.assemble(app, "test-runde", tmp_path / "out")
+    book = load_workbook(first.log)
+    sheet = book["Bemærkninger"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "1.1")
+    sheet.cell(row, header.index("Forvaltningens bemærkning") + 1, "Åbningstiderne udvides fra 2026.")
+    sheet.cell(row, header.index("Ændring i udkastet") + 1, "Side 4: åbningstider tilføjet.")
+    book.save(first.log)
+
+    deliver(
+        app,
+        "b",
+        "kbh@roedekors.example",
+        "Vi foreslår flere frivillige på værestederne.",
+        "2025-10-19T09:00:00+02:00",
+    )
+    collect(app)
+    second = assembling.assemble(app, "test-runde", tmp_path / "out")
+
+    sheet = load_workbook(second.log)["Bemærkninger"]
+    header = [c.value for c in sheet[1]]
+    replies = {
+        sheet.cell(r, 1).value: sheet.cell(r, header.index("Forvaltningens bemærkning") + 1).value
+        for r in range(2, sheet.max_row + 1)
+    }
+    assert replies["1.1"] == "Åbningstiderne udvides fra 2026."
+    from docx import Document
+
+    note_text = "\n".join(p.text for p in Document(str(second.note)).paragraphs)
+    assert "Åbningstiderne udvides fra 2026." in note_text
