@@ -1,0 +1,423 @@
+"""The høringsnotat: a Word document in the structure of a real Danish note, written from an Assembly.
+
+The note is first composed as a list of plain ``Para`` blocks (so the quality gate can check
+exactly what will be written), then rendered to WordprocessingML in one string and parsed once.
+python-docx's ``add_paragraph`` slows down with every paragraph already in the document; one
+parse of the whole body grows linearly, which a 10,000-response round needs.
+
+The base document is ``letterhead`` when given (its header, footer and styles are kept and the
+note is appended), otherwise python-docx's default template. Wording lives in config/note_da.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+from xml.sax.saxutils import escape
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
+from docx.oxml.ns import qn
+
+from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
+from flows.core.danish import count_phrase, deadline_text, period_text, responses_phrase, short_datetime
+from flows.core.model import LatePolicy, PartyStatus
+from flows.core.quality import NoteFacts, QualityReport, check_note, clean_text
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+LANGUAGE = "da-DK"
+
+# Built-in style ids (locale independent) and the names Word knows them by.
+TITLE, SUBTITLE, HEADING1, HEADING2, QUOTE = "Title", "Subtitle", "Heading1", "Heading2", "Quote"
+STYLE_NAMES = {
+    TITLE: "Title",
+    SUBTITLE: "Subtitle",
+    HEADING1: "Heading 1",
+    HEADING2: "Heading 2",
+    QUOTE: "Quote",
+}
+
+
+@cache
+def phrases(path: Path = CONFIG_DIR / "note_da.toml") -> dict[str, dict[str, str]]:
+    """The Danish wording, from the TOML template."""
+    with path.open("rb") as fh:
+        data: dict[str, dict[str, str]] = tomllib.load(fh)
+    return data
+
+
+def _say(group: str, key: str, **values: object) -> str:
+    return Template(phrases()[group][key]).substitute({k: str(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    bold: bool = False
+    highlight: bool = False
+
+
+@dataclass
+class Para:
+    """One paragraph of the note: a style id and its runs; ``\n`` in a run is a line break."""
+
+    runs: list[Run]
+    style: str | None = None
+    boxed: bool = False
+
+    @classmethod
+    def of(cls, text: str, style: str | None = None, *, bold: bool = False) -> Para:
+        return cls([Run(text, bold=bold)], style)
+
+
+@dataclass
+class _Compose:
+    """Collects the note's paragraphs and the facts the quality gate checks."""
+
+    paras: list[Para] = field(default_factory=list)
+    quoted: list[tuple[int, str]] = field(default_factory=list)
+    covered: set[int] = field(default_factory=set)
+    listed: list[str] = field(default_factory=list)
+    count_sentence: str = ""
+    counted: int = 0
+    placeholders: int = 0
+
+    def add(self, text: str, style: str | None = None, *, bold: bool = False) -> None:
+        self.paras.append(Para.of(text, style, bold=bold))
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self.add(text, HEADING1 if level == 1 else HEADING2)
+
+    def quote(self, number: int, text: str) -> None:
+        """The text verbatim between Danish quotation marks, one paragraph per paragraph of the text."""
+        clean = clean_text(text).strip()
+        self.quoted.append((number, clean))
+        blocks = [b.strip("\n") for b in clean.replace("\r\n", "\n").split("\n\n")]
+        blocks = [b for b in blocks if b.strip()] or [""]
+        blocks[0], blocks[-1] = "”" + blocks[0], blocks[-1] + "”"
+        if len(blocks) == 1:
+            blocks = ["”" + clean + "”"]
+        self.paras.extend(Para([Run(b)], QUOTE) for b in blocks)
+
+    def reply(self, note: StaffNote | None) -> None:
+        """The staff reply from the log, or the standard phrase marked for review."""
+        if note is not None and note.reply.strip():
+            for line in clean_text(note.reply).strip().split("\n"):
+                if line.strip():
+                    self.add(line.strip())
+            return
+        self.placeholders += 1
+        self.paras.append(
+            Para(
+                [
+                    Run(_say("text", "placeholder_mark") + " ", bold=True, highlight=True),
+                    Run(_say("text", "standard_reply"), highlight=True),
+                ]
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------- composing
+
+
+def compose(assembly: Assembly) -> tuple[list[Para], NoteFacts, int]:
+    """The note's paragraphs, the facts for the quality gate, and the number of placeholders."""
+    c = _Compose()
+    rnd = assembly.round
+    c.add(_say("headings", "title"), TITLE)
+    c.add(clean_text(rnd.title), SUBTITLE)
+    _parties_section(c, assembly)
+    _received_section(c, assembly)
+    c.heading(_say("headings", "remarks", subject=rnd.subject))
+    _responses(c, assembly, assembly.on_time)
+    if rnd.late_policy is LatePolicy.FLAG and assembly.late:
+        _late_section(c, assembly)
+    _silent_section(c, assembly.parties)
+    _changes_section(c, assembly)
+    facts = NoteFacts(
+        count_sentence=c.count_sentence,
+        counted=c.counted,
+        listed=tuple(c.listed),
+        quoted=tuple(c.quoted),
+        covered=frozenset(c.covered),
+    )
+    return c.paras, facts, c.placeholders
+
+
+def _parties_section(c: _Compose, assembly: Assembly) -> None:
+    rnd = assembly.round
+    c.heading(_say("headings", "parties"))
+    c.add(_say("text", "sent_to", title=clean_text(rnd.title), consulted_body=clean_text(rnd.consulted_body)))
+    if assembly.parties:
+        from flows.adapters.excel_log import danish_key  # the log's collation, one definition
+
+        c.add(_say("text", "sent_to_list"))
+        for p in sorted(assembly.parties, key=lambda p: danish_key(p.name)):
+            c.add(clean_text(p.name))
+
+
+def _received_section(c: _Compose, assembly: Assembly) -> None:
+    rnd = assembly.round
+    on_time = assembly.on_time
+    c.heading(_say("headings", "received"))
+    c.add(_say("text", "period", period=period_text(rnd.opens, rnd.deadline)))
+    c.counted = len(on_time)
+    if not on_time:
+        c.count_sentence = _say("text", "received_none")
+        c.add(c.count_sentence)
+        return
+    c.count_sentence = _say("text", "received", count=responses_phrase(len(on_time)))
+    c.add(c.count_sentence)
+    c.listed = list(dict.fromkeys(r.party for r in on_time))
+    for number, name in enumerate(c.listed, start=1):
+        c.add(_say("text", "list_item", number=number, party=clean_text(name)))
+
+
+def _responses(
+    c: _Compose, assembly: Assembly, responses: Sequence[ResponseLine], *, late: bool = False
+) -> None:
+    """Each response in order of receipt; a campaign is quoted once, where its first copy arrived."""
+    remarks = _remarks_by_response(assembly.remarks)
+    groups = _campaign_groups(responses)
+    for r in responses:
+        if r.campaign is not None:
+            group = groups[r.campaign]
+            if group[0] is r:
+                _campaign(c, assembly, group, remarks.get(r.number, []))
+            continue
+        c.covered.add(r.number)
+        label = (
+            _say("text", "late_label", party=clean_text(r.party), received=short_datetime(r.received_at))
+            if late
+            else _say("text", "party_label", party=clean_text(r.party))
+        )
+        if r.no_remarks:
+            c.add(_say("text", "no_remarks", party=clean_text(r.party)))
+            continue
+        c.heading(label, 2)
+        _body(c, assembly, r, remarks.get(r.number, []))
+
+
+def _remarks_by_response(remarks: Iterable[RemarkLine]) -> dict[int, list[RemarkLine]]:
+    by_response: dict[int, list[RemarkLine]] = {}
+    for m in remarks:
+        by_response.setdefault(m.response_number, []).append(m)
+    return by_response
+
+
+def _campaign_groups(responses: Iterable[ResponseLine]) -> dict[str, list[ResponseLine]]:
+    groups: dict[str, list[ResponseLine]] = {}
+    for r in responses:
+        if r.campaign is not None:
+            groups.setdefault(r.campaign, []).append(r)
+    return groups
+
+
+def _body(c: _Compose, assembly: Assembly, r: ResponseLine, remarks: Sequence[RemarkLine]) -> None:
+    """One remark: the text and its reply. Several (an Excel template): each with section and reply."""
+    if len(remarks) <= 1:
+        c.quote(r.number, r.text)
+        c.reply(assembly.notes.get(remarks[0].number) if remarks else None)
+        return
+    for m in remarks:
+        if m.section.strip():
+            c.add(_say("text", "section", section=clean_text(m.section)), bold=True)
+        c.quote(r.number, m.text)
+        if m.proposal.strip():
+            c.add(_say("text", "proposal", proposal=clean_text(m.proposal)))
+        c.reply(assembly.notes.get(m.number))
+
+
+def _campaign(
+    c: _Compose, assembly: Assembly, group: Sequence[ResponseLine], remarks: Sequence[RemarkLine]
+) -> None:
+    first = group[0]
+    senders = list(dict.fromkeys([r.party for r in group] + list(first.campaign_parties)))
+    count = max(len(group), first.campaign_size, len(senders))
+    c.covered.update(r.number for r in group)
+    c.heading(_say("text", "campaign_label", count=count), 2)
+    c.add(_say("text", "campaign_senders", parties=clean_text(", ".join(senders))))
+    _body(c, assembly, first, remarks)
+
+
+def _late_section(c: _Compose, assembly: Assembly) -> None:
+    late = assembly.late
+    c.heading(_say("headings", "late"))
+    count = count_phrase(len(late), "høringssvar", "høringssvar")
+    c.add(_say("text", "late_intro", deadline=deadline_text(assembly.round.deadline), count=count))
+    _responses(c, assembly, late, late=True)
+
+
+def _silent_section(c: _Compose, parties: Sequence[PartyLine]) -> None:
+    from flows.adapters.excel_log import danish_key
+
+    silent = [p for p in parties if p.status in (PartyStatus.NOT_ANSWERED, PartyStatus.UNDELIVERED)]
+    c.heading(_say("headings", "silent"))
+    if not silent:
+        c.add(_say("text", "silent_none"))
+        return
+    c.add(_say("text", "silent_intro"))
+    for p in sorted(silent, key=lambda p: danish_key(p.name)):
+        name = clean_text(p.name)
+        c.add(_say("text", "undelivered", party=name) if p.status is PartyStatus.UNDELIVERED else name)
+
+
+def _changes_section(c: _Compose, assembly: Assembly) -> None:
+    c.heading(_say("headings", "changes"))
+    changes = [
+        (m, assembly.notes[m.number])
+        for m in assembly.remarks
+        if m.number in assembly.notes and assembly.notes[m.number].gives_change in ("Ja", "Delvist")
+    ]
+    if not changes:
+        c.add(_say("text", "changes_none"))
+        return
+    c.add(_say("text", "changes_intro"))
+    for m, note in changes:
+        change = clean_text(note.change).strip() or clean_text(note.reply).strip()
+        c.add(_say("text", "change_item", party=clean_text(m.party), number=m.number, change=change))
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+
+def _run_xml(run: Run) -> str:
+    props = ("<w:b/>" if run.bold else "") + ('<w:highlight w:val="yellow"/>' if run.highlight else "")
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    lines = run.text.split("\n")
+    body = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
+    return f"<w:r>{rpr}{body}</w:r>"
+
+
+_BOX = (
+    '<w:pBdr><w:top w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
+    '<w:left w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
+    '<w:bottom w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
+    '<w:right w:val="single" w:sz="12" w:space="4" w:color="C00000"/></w:pBdr>'
+    '<w:shd w:val="clear" w:color="auto" w:fill="FFF2CC"/>'
+)
+
+
+def _para_xml(para: Para) -> str:
+    ppr = ""
+    if para.style or para.boxed:
+        style = f'<w:pStyle w:val="{para.style}"/>' if para.style else ""
+        ppr = f"<w:pPr>{style}{_BOX if para.boxed else ''}</w:pPr>"
+    return f"<w:p>{ppr}{''.join(_run_xml(r) for r in para.runs)}</w:p>"
+
+
+def _quality_box(report: QualityReport) -> list[Para]:
+    title = Para([Run(_say("text", "quality_title"), bold=True)], boxed=True)
+    return [title] + [Para([Run("• " + problem)], boxed=True) for problem in report.problems]
+
+
+def render_body(doc: Any, paras: Sequence[Para]) -> None:
+    """Append the paragraphs to the document body, before its final section properties."""
+    xml = f'<w:body xmlns:w="{W_NS}">' + "".join(map(_para_xml, paras)) + "</w:body>"
+    fragment = parse_xml(xml.encode("utf-8"))
+    body = doc.element.body
+    anchor = body.find(qn("w:sectPr"))
+    for p in list(fragment):
+        if anchor is None:
+            body.append(p)
+        else:
+            anchor.addprevious(p)
+
+
+def _ensure_styles(doc: Any) -> None:
+    """A letterhead may lack the built-in styles; add those the note uses (Word fills in their look)."""
+    present = {s.style_id for s in doc.styles}
+    for style_id, name in STYLE_NAMES.items():
+        if style_id not in present:
+            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.element.set(qn("w:styleId"), style_id)
+            if style_id.startswith("Heading"):
+                # outline level makes the heading show in the navigation pane and the PDF outline
+                level = int(style_id[-1]) - 1
+                ppr = style.element.get_or_add_pPr()
+                ppr.append(parse_xml(f'<w:outlineLvl xmlns:w="{W_NS}" w:val="{level}"/>'))
+
+
+def _set_language(doc: Any) -> None:
+    """Danish as the document language, so Word spell-checks and reads it aloud as Danish."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = parse_xml(f'<w:docDefaults xmlns:w="{W_NS}"/>')
+        styles.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = parse_xml(f'<w:rPrDefault xmlns:w="{W_NS}"/>')
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = parse_xml(f'<w:rPr xmlns:w="{W_NS}"/>')
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = parse_xml(f'<w:lang xmlns:w="{W_NS}"/>')
+        rpr.append(lang)
+    lang.set(qn("w:val"), LANGUAGE)
+    doc.core_properties.language = LANGUAGE
+
+
+def _page_numbers(doc: Any) -> None:
+    """A PAGE field in the footer, unless the letterhead's footer already numbers its pages."""
+    for section in doc.sections:
+        footer = section.footer
+        footer.is_linked_to_previous = False
+        element = footer._element
+        if "PAGE" in "".join(element.xpath(".//w:instrText/text() | .//w:fldSimple/@w:instr")):
+            continue
+        element.append(
+            parse_xml(
+                f'<w:p xmlns:w="{W_NS}"><w:pPr><w:jc w:val="center"/></w:pPr>'
+                f'<w:r><w:t xml:space="preserve">{escape(_say("text", "page"))}</w:t></w:r>'
+                '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+                '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+                '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+                '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+            )
+        )
+
+
+def write_note(assembly: Assembly, path: Path, *, letterhead: Path | None = None) -> QualityReport:
+    """Write the draft note to ``path`` (atomically) and return the quality gate's report.
+
+    Problems the gate finds are also shown in a box on the note's first page.
+    """
+    paras, facts, placeholders = compose(assembly)
+    report = check_note(assembly, facts, include_late=assembly.round.late_policy is LatePolicy.FLAG)
+    report.placeholders = placeholders
+    if report.problems:
+        paras[2:2] = _quality_box(report)  # after the title and subtitle, on the first page
+    doc = docx.Document(str(letterhead)) if letterhead is not None else docx.Document()
+    _ensure_styles(doc)
+    _set_language(doc)
+    doc.core_properties.title = f"{_say('headings', 'title')} – {clean_text(assembly.round.title)}"
+    render_body(doc, paras)
+    _page_numbers(doc)
+    _save_atomically(doc, path)
+    return report
+
+
+def _save_atomically(doc: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".docx", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        doc.save(str(tmp))
+        tmp.chmod(0o644)  # mkstemp makes 0600; the output is shared with colleagues
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

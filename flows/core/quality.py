@@ -1,0 +1,120 @@
+"""The note's quality gate and the text hygiene every output shares. Pure functions, no I/O.
+
+The gate runs over the Assembly and the facts of the note the writer is about to save, so a
+missing response, an edited quote or a wrong count is reported instead of slipping through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flows.core.assembly import Assembly
+from flows.core.danish import responses_phrase
+from flows.core.model import PartyStatus
+
+# Characters XML 1.0 cannot hold (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
+# Word and Excel refuse a file holding them, so they are dropped wherever outside text is written.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """The text without characters an XML document cannot hold."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    """What the note writer is about to write, in the terms the gate checks."""
+
+    count_sentence: str
+    counted: int
+    listed: tuple[str, ...]
+    quoted: tuple[tuple[int, str], ...]
+    covered: frozenset[int]
+
+
+@dataclass
+class QualityReport:
+    """Problems found before the note was saved; each is shown on the note's first page."""
+
+    problems: list[str] = field(default_factory=list)
+    placeholders: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_note(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> QualityReport:
+    """Every counted response appears, quotes are verbatim, the count is right, every party has a status."""
+    report = QualityReport()
+    report.problems.extend(_missing_responses(assembly, facts, include_late=include_late))
+    report.problems.extend(_altered_quotes(assembly, facts))
+    report.problems.extend(_wrong_count(assembly, facts))
+    report.problems.extend(_unlisted_parties(assembly, facts))
+    report.problems.extend(_parties_without_status(assembly))
+    return report
+
+
+def _missing_responses(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> list[str]:
+    wanted = assembly.responses if include_late else assembly.on_time
+    missing = [r for r in wanted if r.number not in facts.covered]
+    if not missing:
+        return []
+    names = ", ".join(f"nr. {r.number} ({r.party})" for r in missing[:10])
+    more = f" og {len(missing) - 10} flere" if len(missing) > 10 else ""
+    return [f"{len(missing)} høringssvar mangler i notatet: {names}{more}"]
+
+
+def _stored_texts(assembly: Assembly) -> dict[int, set[str]]:
+    texts: dict[int, set[str]] = {r.number: {clean_text(r.text).strip()} for r in assembly.responses}
+    for remark in assembly.remarks:
+        texts.setdefault(remark.response_number, set()).add(clean_text(remark.text).strip())
+    return texts
+
+
+def _altered_quotes(assembly: Assembly, facts: NoteFacts) -> list[str]:
+    stored = _stored_texts(assembly)
+    bad = [number for number, text in facts.quoted if text.strip() not in stored.get(number, set())]
+    if not bad:
+        return []
+    return [f"citatet fra høringssvar nr. {', '.join(map(str, bad[:10]))} svarer ikke til det modtagne svar"]
+
+
+def _wrong_count(assembly: Assembly, facts: NoteFacts) -> list[str]:
+    n = len(assembly.on_time)
+    problems = []
+    if facts.counted != n:
+        problems.append(f"notatet tæller {facts.counted} rettidige høringssvar, men der er modtaget {n}")
+    if responses_phrase(n) not in facts.count_sentence:
+        problems.append(f"antallet i ord passer ikke: forventede »{responses_phrase(n)}«")
+    return problems
+
+
+def _unlisted_parties(assembly: Assembly, facts: NoteFacts) -> list[str]:
+    expected = list(dict.fromkeys(r.party for r in assembly.on_time))
+    if list(facts.listed) == expected:
+        return []
+    missing = [p for p in expected if p not in facts.listed]
+    extra = [p for p in facts.listed if p not in expected]
+    parts = []
+    if missing:
+        parts.append("mangler " + ", ".join(missing[:10]))
+    if extra:
+        parts.append("uventet " + ", ".join(extra[:10]))
+    return ["listen over parter, der har svaret, passer ikke (" + ("; ".join(parts) or "rækkefølge") + ")"]
+
+
+def _parties_without_status(assembly: Assembly) -> list[str]:
+    valid = set(PartyStatus)
+    answered = {r.party for r in assembly.on_time}
+    problems = [
+        f"høringsparten {p.name} har ingen gyldig status" for p in assembly.parties if p.status not in valid
+    ]
+    contradicted = [
+        p.name for p in assembly.parties if p.name in answered and p.status is PartyStatus.NOT_ANSWERED
+    ]
+    if contradicted:
+        problems.append("status »Ikke svaret« for parter, der har svaret: " + ", ".join(contradicted[:10]))
+    return problems
