@@ -7,6 +7,8 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
+from flows.notify import alert_contact
 from flows.runtime import get_app, run_name
 from flows.services import assembling
 
@@ -25,6 +27,15 @@ def write_outputs(round_id: str, out_dir: str | None, now: str | None) -> dict[s
     }
 
 
-@flow(name="hoering-assemble", flow_run_name=run_name("assemble"))
+@flow(
+    name="hoering-assemble",
+    flow_run_name=run_name("assemble"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def assemble(round_id: str, out_dir: str | None = None, now: str | None = None) -> dict[str, Any]:
-    return write_outputs(round_id, out_dir, now)
+    tag_run(round_id)
+    result = write_outputs(round_id, out_dir, now)
+    outputs = {"Høringslog": result["log"], "Høringsnotat": result["note"]}
+    publish(round_id, get_app(now), step="høringslog og notat", outputs=outputs)
+    return result

@@ -6,8 +6,11 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
 from flows.collect import collect_steps
+from flows.notify import alert_contact
 from flows.runtime import get_app, run_name
+from flows.schedules import unschedule_collect
 from flows.services import closing
 
 
@@ -21,8 +24,17 @@ def mark_closed(round_id: str, now: str | None) -> str:
     return closing.mark_closed(get_app(now), round_id).isoformat()
 
 
-@flow(name="hoering-close", flow_run_name=run_name("close"))
+@flow(
+    name="hoering-close",
+    flow_run_name=run_name("close"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def close_round(round_id: str, now: str | None = None) -> dict[str, Any]:
+    tag_run(round_id)
     check_deadline(round_id, now)
     collected = collect_steps(round_id, now)
-    return {"closed_at": mark_closed(round_id, now), **collected}
+    result = {"closed_at": mark_closed(round_id, now), **collected}
+    unschedule_collect(round_id)  # the 15-minute collection stops with the round
+    publish(round_id, get_app(now), step="lukning")
+    return result

@@ -6,6 +6,8 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
+from flows.notify import alert_contact
 from flows.runtime import RETRY, get_app, run_name
 from flows.services import collecting, ingesting
 from flows.services.outbox import deliver
@@ -66,11 +68,19 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     return {**fetched, **totals, "receipts": receipts["sent"]}
 
 
-@flow(name="hoering-collect", flow_run_name=run_name("collect"))
+@flow(
+    name="hoering-collect",
+    flow_run_name=run_name("collect"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
+    tag_run(round_id)
     get_app(now)  # an unknown round fails here, before any mail is touched
     from flows.services.rounds import get_round
 
     with get_app(now).db.transaction() as session:
         get_round(session, round_id)
-    return collect_steps(round_id, now)
+    result = collect_steps(round_id, now)
+    publish(round_id, get_app(now), step="indsamling")
+    return result

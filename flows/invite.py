@@ -6,6 +6,8 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
+from flows.notify import alert_contact
 from flows.runtime import RETRY, get_app, run_name
 from flows.services import inviting
 from flows.services.outbox import deliver
@@ -28,7 +30,15 @@ def deliver_invitations(round_id: str, now: str | None) -> dict[str, Any]:
     }
 
 
-@flow(name="hoering-invite", flow_run_name=run_name("invite"))
+@flow(
+    name="hoering-invite",
+    flow_run_name=run_name("invite"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def invite(round_id: str, now: str | None = None) -> dict[str, Any]:
+    tag_run(round_id)
     queued = queue_invitations(round_id, now)
-    return {"queued": queued, **deliver_invitations(round_id, now)}
+    result = {"queued": queued, **deliver_invitations(round_id, now)}
+    publish(round_id, get_app(now), step="invitationer")
+    return result

@@ -7,7 +7,10 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
+from flows.notify import alert_contact
 from flows.runtime import get_app, run_name
+from flows.schedules import schedule_round_runs
 from flows.services.opening import open_round as open_round_service
 
 
@@ -22,6 +25,21 @@ def record_round(round_file: str, now: str | None) -> dict[str, Any]:
     }
 
 
-@flow(name="hoering-open", flow_run_name=run_name("open"))
+@task(name="schedule the round's runs")
+def schedule_runs(round_id: str, now: str | None) -> dict[str, Any]:
+    return schedule_round_runs(round_id, now)
+
+
+@flow(
+    name="hoering-open",
+    flow_run_name=run_name("open"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def open_round(round_file: str, now: str | None = None) -> dict[str, Any]:
-    return record_round(round_file, now)
+    result = record_round(round_file, now)
+    tag_run(result["round_id"])
+    # With a server: the round's reminders, close and assemble runs, moved if the deadline moved.
+    result["schedule"] = schedule_runs(result["round_id"], now)
+    publish(result["round_id"], get_app(now), step="åbning")
+    return result

@@ -6,6 +6,8 @@ from typing import Any
 
 from prefect import flow, task
 
+from flows.artifacts import publish, tag_run
+from flows.notify import alert_contact
 from flows.runtime import RETRY, get_app, run_name
 from flows.services import inviting
 from flows.services.outbox import deliver
@@ -22,7 +24,15 @@ def deliver_reminders(round_id: str, now: str | None) -> dict[str, Any]:
     return {"sent": report.sent, "temp_failed": report.temp_failed, "perm_failed": report.perm_failed}
 
 
-@flow(name="hoering-remind", flow_run_name=run_name("remind"))
+@flow(
+    name="hoering-remind",
+    flow_run_name=run_name("remind"),
+    on_failure=[alert_contact],
+    on_crashed=[alert_contact],
+)
 def remind(round_id: str, now: str | None = None) -> dict[str, Any]:
+    tag_run(round_id)
     queued = queue_reminders(round_id, now)
-    return {"queued": queued, **deliver_reminders(round_id, now)}
+    result = {"queued": queued, **deliver_reminders(round_id, now)}
+    publish(round_id, get_app(now), step="påmindelser")
+    return result

@@ -31,11 +31,13 @@ def test_a_party_extension_moves_its_deadline() -> None:
 
     assert effective_deadline(deadline, later) == later
     assert effective_deadline(deadline, None) == deadline
-    assert not is_late(datetime.fromisoformat("2025-10-30T10:00:00+01:00"), effective_deadline(deadline, later))
+    assert not is_late(
+        datetime.fromisoformat("2025-10-30T10:00:00+01:00"), effective_deadline(deadline, later)
+    )
 
 
 def test_reminder_offsets() -> None:
-    """"3d" falls due three days before the deadline, "12h" twelve hours before."""
+    """ "3d" falls due three days before the deadline, "12h" twelve hours before."""
     deadline = datetime.fromisoformat("2025-10-24T23:59:59+02:00")
 
     assert reminder_due_at(deadline, "3d") == datetime.fromisoformat("2025-10-21T23:59:59+02:00")

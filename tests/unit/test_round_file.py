@@ -62,7 +62,9 @@ def test_valid_round_with_inline_parties_loads(tmp_path: Path) -> None:
 
 def test_parties_from_csv_with_semicolons_and_cp1252(tmp_path: Path) -> None:
     """A party list exported from Danish Excel (';' separated, Windows-1252) is read."""
-    (tmp_path / "parter.csv").write_bytes("name;email;note\nÆldrerådet;aeldre@kk.example;x\n".encode("cp1252"))
+    (tmp_path / "parter.csv").write_bytes(
+        "name;email;note\nÆldrerådet;aeldre@kk.example;x\n".encode("cp1252")
+    )
     spec = load_round_file(write(tmp_path, GOOD.format(parties='parties = "parter.csv"')))
 
     assert [p.name for p in spec.parties] == ["Ældrerådet"]
@@ -73,8 +75,14 @@ def test_parties_from_csv_with_semicolons_and_cp1252(tmp_path: Path) -> None:
     [
         (lambda t: t.replace('title = "Ét SOF\'s strategi"\n', ""), "'title' mangler"),
         (lambda t: t.replace('"sof-partnerskab-2025"', '"Sof Partnerskab!"'), "'id' er ugyldigt"),
-        (lambda t: t.replace("2025-10-24T23:59:59+02:00", "2025-10-15T23:59:59+02:00"), "'deadline' skal ligge efter"),
-        (lambda t: t.replace("2025-10-24T23:59:59+02:00", "2025-10-24T23:59:59"), "'deadline' mangler UTC-offset"),
+        (
+            lambda t: t.replace("2025-10-24T23:59:59+02:00", "2025-10-15T23:59:59+02:00"),
+            "'deadline' skal ligge efter",
+        ),
+        (
+            lambda t: t.replace("2025-10-24T23:59:59+02:00", "2025-10-24T23:59:59"),
+            "'deadline' mangler UTC-offset",
+        ),
         (lambda t: t.replace('late_policy = "flag"', 'late_policy = "maybe"'), "'late_policy'"),
         (lambda t: t.replace('["3d", "1d"]', '["3 dage"]'), "'reminders'"),
         (lambda t: t.replace('"hoering-sof@kk.example"', '"ikke en adresse"'), "'reply_to'"),

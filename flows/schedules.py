@@ -1,0 +1,275 @@
+"""The runs a round schedules for itself on a Prefect server: reminders, close, assemble, collection.
+
+``hoering open`` against a server calls ``schedule_round_runs``. It creates one scheduled run per
+reminder (at the deadline minus its offset), one close run at the deadline and one assemble run
+shortly after, each tagged ``round:<id>`` and with an idempotency key that holds its time: opening
+the same round again returns the same runs, and a moved deadline gives new keys, so the old
+scheduled runs of the round that no longer match are deleted (never two close runs). Collection
+every 15 minutes is a Cron schedule on the collect deployment with the round id as its parameter
+(slug ``collect-<id>``), removed again when the round closes.
+
+Without a server (``PREFECT_API_URL`` empty) or without served deployments all of this is a no-op,
+so the command line and the tests run unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flows.core.deadline import reminder_due_at
+
+TIMEZONE = "Europe/Copenhagen"
+COLLECT_CRON = "*/15 * * * *"
+ASSEMBLE_AFTER = timedelta(minutes=30)
+"""The close run does a final collect first; assemble waits so it reads the closed round."""
+
+DEPLOYMENTS: dict[str, str] = {
+    "open": "hoering-open/open",
+    "invite": "hoering-invite/invite",
+    "remind": "hoering-remind/remind",
+    "collect": "hoering-collect/collect",
+    "close": "hoering-close/close",
+    "assemble": "hoering-assemble/assemble",
+    "status": "hoering-status/status",
+    "extend": "hoering-extend/extend",
+}
+"""``flow name/deployment name`` of every deployment; serve.py and prefect.yaml use these names."""
+
+SCHEDULED_STEPS = ("remind", "close", "assemble")
+
+log = logging.getLogger("hoering.schedules")
+
+
+def round_tag(round_id: str) -> str:
+    return f"round:{round_id}"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run a round wants on the server."""
+
+    step: str
+    deployment: str
+    scheduled_time: datetime  # aware, UTC
+    idempotency_key: str
+    parameters: dict[str, Any]
+    name: str
+
+
+def plan_round(
+    round_id: str,
+    deadline: datetime,
+    reminders: Sequence[str],
+    opens: datetime | None = None,
+    now: datetime | None = None,
+) -> list[PlannedRun]:
+    """The scheduled runs of a round, in time order; runs whose time has passed are left out.
+
+    Times come from the deadline as an instant (it always carries its offset), so a deadline
+    after a daylight-saving change lands at the hour it names. Reminders use the same arithmetic
+    as the remind service (``reminder_due_at``): a run must never come before its reminder is due.
+    """
+    if deadline.tzinfo is None:
+        msg = f"deadline of {round_id} has no UTC offset"
+        raise ValueError(msg)
+    deadline_utc = deadline.astimezone(UTC)
+    wanted: list[tuple[str, datetime]] = [
+        ("remind", reminder_due_at(deadline_utc, offset).astimezone(UTC)) for offset in reminders
+    ]
+    wanted += [("close", deadline_utc), ("assemble", deadline_utc + ASSEMBLE_AFTER)]
+    earliest = opens.astimezone(UTC) if opens is not None else None
+    cutoff = now.astimezone(UTC) if now is not None else None
+    planned: list[PlannedRun] = []
+    for step, when in sorted(wanted, key=lambda item: item[1]):
+        if cutoff is not None and when <= cutoff:
+            continue
+        if step == "remind" and earliest is not None and when < earliest:
+            continue  # a reminder before the round opens would remind nobody of anything
+        stamp = when.strftime("%Y%m%dT%H%M%SZ")
+        planned.append(
+            PlannedRun(
+                step=step,
+                deployment=DEPLOYMENTS[step],
+                scheduled_time=when,
+                # The time is part of the key: the same deadline gives the same run, a moved one a new run.
+                idempotency_key=f"hoering:{round_id}:{step}:{stamp}",
+                parameters={"round_id": round_id},
+                name=f"{step} · {round_id}",
+            )
+        )
+    return planned
+
+
+def server_configured() -> bool:
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
+def schedule_round(
+    round_id: str,
+    deadline: datetime,
+    reminders: Sequence[str],
+    opens: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    closed: bool = False,
+) -> dict[str, Any]:
+    """Create (or find) the round's scheduled runs and drop the ones a moved deadline left behind."""
+    if not server_configured():
+        return {"scheduled": [], "removed": 0, "skipped": "ingen Prefect-server (PREFECT_API_URL er tom)"}
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    planned = [] if closed else plan_round(round_id, deadline, reminders, opens, now or datetime.now(UTC))
+    report: dict[str, Any] = {"scheduled": [], "removed": 0, "missing_deployments": []}
+    with get_client(sync_client=True) as client:
+        deployment_ids: dict[str, Any] = {}
+        for step in (*SCHEDULED_STEPS, "collect"):
+            try:
+                deployment_ids[step] = client.read_deployment_by_name(DEPLOYMENTS[step]).id
+            except ObjectNotFound:
+                report["missing_deployments"].append(DEPLOYMENTS[step])
+        if not deployment_ids:
+            report["skipped"] = (
+                "deployments er ikke oprettet (start deployments/serve.py eller prefect deploy)"
+            )
+            return report
+        keep: set[Any] = set()
+        for run in planned:
+            if run.step not in deployment_ids:
+                continue
+            flow_run = _create_scheduled_run(run, round_id)
+            keep.add(flow_run.id)
+            report["scheduled"].append(
+                {"step": run.step, "at": run.scheduled_time.isoformat(), "flow_run_id": str(flow_run.id)}
+            )
+        step_ids = [deployment_ids[s] for s in SCHEDULED_STEPS if s in deployment_ids]
+        report["removed"] = _remove_stale_runs(client, round_id, step_ids, keep)
+        if "collect" in deployment_ids:
+            report["collect_schedule"] = _sync_collect_schedule(
+                client, deployment_ids["collect"], round_id, closed
+            )
+    log.info(
+        "Round %s: %d scheduled runs, %d old runs removed.",
+        round_id,
+        len(report["scheduled"]),
+        report["removed"],
+    )
+    return report
+
+
+def _create_scheduled_run(run: PlannedRun, round_id: str) -> Any:
+    from prefect.deployments import run_deployment
+
+    return run_deployment(
+        run.deployment,
+        parameters=run.parameters,
+        scheduled_time=run.scheduled_time,
+        flow_run_name=run.name,
+        timeout=0,  # create the run and return: it runs at its time, on whoever serves the deployment
+        tags=["hoering", round_tag(round_id)],
+        idempotency_key=run.idempotency_key,
+        as_subflow=False,  # the run belongs to the round, not to the open run that created it
+    )
+
+
+def _remove_stale_runs(client: Any, round_id: str, deployment_ids: list[Any], keep: set[Any]) -> int:
+    """Delete the round's still-Scheduled runs that the current plan does not contain.
+
+    Deleted, not cancelled: a cancelled run would keep its idempotency key, and moving the deadline
+    back again would then find that cancelled run instead of scheduling a new one.
+    """
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    if not deployment_ids:
+        return 0
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[round_tag(round_id)]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+        ),
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
+    )
+    removed = 0
+    for flow_run in runs:
+        if flow_run.id in keep:
+            continue
+        client.delete_flow_run(flow_run.id)
+        removed += 1
+    return removed
+
+
+def _sync_collect_schedule(client: Any, deployment_id: Any, round_id: str, closed: bool) -> str:
+    """A Cron schedule on the collect deployment for this round, present exactly while it is open."""
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.schedules import CronSchedule
+
+    slug = f"collect-{round_id}"
+    existing = [s for s in client.read_deployment_schedules(deployment_id) if s.slug == slug]
+    if closed:
+        for schedule in existing:
+            client.delete_deployment_schedule(deployment_id, schedule.id)
+        return "removed" if existing else "none"
+    if existing:
+        return "unchanged"
+    client.create_deployment_schedules(
+        deployment_id,
+        [
+            DeploymentScheduleCreate(
+                schedule=CronSchedule(cron=COLLECT_CRON, timezone=TIMEZONE),
+                active=True,
+                parameters={"round_id": round_id},
+                slug=slug,
+            )
+        ],
+    )
+    return "created"
+
+
+def schedule_round_runs(round_id: str, now: str | None = None) -> dict[str, Any]:
+    """Schedule (or move) the round's runs from what the database says; called by the open flow."""
+    if not server_configured():
+        return {"scheduled": [], "removed": 0, "skipped": "ingen Prefect-server (PREFECT_API_URL er tom)"}
+    from flows.runtime import get_app
+    from flows.services.rounds import get_round
+
+    app = get_app(now)
+    with app.db.transaction() as session:
+        rnd = get_round(session, round_id)
+    return schedule_round(
+        round_id,
+        rnd.deadline,
+        list(rnd.reminders),
+        rnd.opens,
+        # Real time, not the replay clock (--now): the server starts a run whose time has passed at once.
+        now=datetime.now(UTC),
+        closed=rnd.closed_at is not None,
+    )
+
+
+def unschedule_collect(round_id: str) -> str:
+    """Stop the 15-minute collection of a closed round; a no-op without a server or deployment."""
+    if not server_configured():
+        return "none"
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            deployment_id = client.read_deployment_by_name(DEPLOYMENTS["collect"]).id
+        except ObjectNotFound:
+            return "none"
+        return _sync_collect_schedule(client, deployment_id, round_id, closed=True)

@@ -1,0 +1,157 @@
+"""How a large collection's time divides between Prefect and the work (a script, not a test).
+
+    python tests/bench_prefect_share.py --messages 100000
+
+Generates N replies in a Maildir, opens a small round, then collects it twice on fresh data dirs:
+once with the services called in a plain loop (the work alone), once through the collect flow
+(the work plus Prefect: flow and task runs, states, logs, artifacts). Prefect's share is the
+difference over the flow's time. The temporary server's start is excluded by a warm-up flow run,
+and the flow heartbeat is off, as in the tests. The target is under 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ROUND_ID = "bench-round"
+NOW = "2025-10-22T08:00:00+02:00"
+
+
+def generate(maildir: Path, count: int, parties: int) -> None:
+    new = maildir / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    start = datetime(2025, 10, 17, 8, tzinfo=UTC)
+    for i in range(count):
+        received = start + timedelta(seconds=i)
+        message = EmailMessage()
+        message["Received"] = f"from mx.example.org by imap.kk.example; {format_datetime(received)}"
+        message["From"] = f"party{i % parties}@example.org"
+        message["To"] = "hoering@kk.example"
+        message["Subject"] = f"SV: [Høring {ROUND_ID}] Strategi, svar {i}"
+        message["Date"] = format_datetime(received)
+        message["Message-ID"] = f"<bench-{i}@example.org>"
+        message.set_content(f"Bemærkning nummer {i}: vi foreslår en ændring af afsnit {i % 7}.")
+        (new / f"{int(received.timestamp())}.M{i}P1.mx:2,").write_bytes(message.as_bytes())
+
+
+def round_file(base: Path, parties: int) -> Path:
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4\n")
+    entries = "".join(
+        f'\n[[parties]]\nname = "Part {p}"\nemail = "party{p}@example.org"\n' for p in range(parties)
+    )
+    path = base / "runde.toml"
+    path.write_text(
+        f"""id = "{ROUND_ID}"
+title = "Strategi"
+subject = "strategien"
+administration = "Socialforvaltningen"
+consulted_body = "Rådet"
+opens = 2025-10-16T00:00:00+02:00
+deadline = 2025-10-24T23:59:59+02:00
+reply_to = "hoering@kk.example"
+documents = ["udkast.pdf"]
+reminders = []
+{entries}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def fresh_data_dir(work: Path, name: str, corpus: Path, rfile: Path) -> None:
+    data = work / name
+    shutil.copytree(corpus, data / "inbox")
+    os.environ["HOERING_DATA_DIR"] = str(data)
+    from flows.bootstrap import bootstrap
+    from flows.services.opening import open_round
+    from flows.settings import Settings
+
+    app = bootstrap(Settings())
+    open_round(app, rfile)
+    app.db.dispose()
+
+
+def plain(now: str) -> tuple[float, int]:
+    from flows.runtime import get_app
+    from flows.services import collecting, ingesting
+
+    started = time.perf_counter()
+    app = get_app(now)
+    collecting.fetch(app)
+    processed = 0
+    for chunk in collecting.chunks(collecting.pending_raw_ids(app), app.settings.ingest_batch):
+        processed += ingesting.process_batch(app, ROUND_ID, chunk).processed
+    return time.perf_counter() - started, processed
+
+
+def with_prefect(now: str) -> tuple[float, int]:
+    from flows.collect import collect
+
+    started = time.perf_counter()
+    result = collect(ROUND_ID, now=now)
+    return time.perf_counter() - started, int(result["processed"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--parties", type=int, default=50)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hoering-bench-"))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_HOME", str(work / "prefect-home"))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    try:
+        corpus = work / "corpus"
+        t0 = time.perf_counter()
+        generate(corpus, args.messages, args.parties)
+        rfile = round_file(work / "round", args.parties)
+        print(f"generated {args.messages} messages in {time.perf_counter() - t0:.1f} s", flush=True)
+
+        from prefect import flow
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        @flow(name="bench-warm-up")
+        def warm_up() -> None:
+            return None
+
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            warm_up()  # starts the temporary server; not part of either measurement
+
+            fresh_data_dir(work, "plain", corpus, rfile)
+            plain_s, plain_n = plain(NOW)
+            print(f"services in a plain loop: {plain_s:8.2f} s ({plain_n} processed)", flush=True)
+
+            fresh_data_dir(work, "flow", corpus, rfile)
+            flow_s, flow_n = with_prefect(NOW)
+            print(f"the collect flow:         {flow_s:8.2f} s ({flow_n} processed)", flush=True)
+
+        overhead = flow_s - plain_s
+        share = 100.0 * overhead / flow_s if flow_s else 0.0
+        batches = -(-args.messages // 500)
+        print(
+            f"Prefect: {overhead:.2f} s of {flow_s:.2f} s = {share:.1f}% ({batches} batch tasks + 4 other tasks)"
+        )
+        print("target: under 5%:", "met" if share < 5 else "NOT met")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
