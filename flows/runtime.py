@@ -5,8 +5,10 @@ from __future__ import annotations
 import imaplib
 import smtplib
 import socket
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import runtime
@@ -36,10 +38,22 @@ def run_name(step: str) -> Callable[[], str]:
 
     def name() -> str:
         parameters: dict[str, Any] = runtime.flow_run.parameters or {}
-        round_id = parameters.get("round_id") or parameters.get("round_file") or "demo"
+        round_id = parameters.get("round_id") or _id_in_file(parameters.get("round_file")) or "demo"
         return f"{step} · {round_id}"
 
     return name
+
+
+def _id_in_file(path: str | None) -> str | None:
+    """The round id inside a round file, for naming the open run (the file is validated later)."""
+    if not path:
+        return None
+    try:
+        with Path(path).open("rb") as handle:
+            value = tomllib.load(handle).get("id")
+    except (OSError, tomllib.TOMLDecodeError):
+        return Path(path).stem
+    return str(value) if isinstance(value, str) else Path(path).stem
 
 
 TRANSIENT = (

@@ -84,10 +84,10 @@ def queue(session: Session, app: App, items: list[Queued]) -> int:
         for item in items
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = (
+        insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxRow.id)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(session.execute(statement).all())
 
 
 def deliver(app: App, round_id: str, *, purposes: tuple[str, ...] | None = None) -> DeliveryReport:

@@ -42,3 +42,12 @@ def test_reminder_offsets() -> None:
 
     assert reminder_due_at(deadline, "3d") == datetime.fromisoformat("2025-10-21T23:59:59+02:00")
     assert reminder_due_at(deadline, "12h") == datetime.fromisoformat("2025-10-24T11:59:59+02:00")
+
+
+def test_day_reminders_keep_the_clock_time_across_daylight_saving() -> None:
+    """"3d" before a deadline just after the change to winter time is at the same wall-clock time."""
+    deadline = datetime.fromisoformat("2025-10-27T12:00:00+01:00")
+
+    due = reminder_due_at(deadline, "3d")
+
+    assert due == datetime.fromisoformat("2025-10-24T12:00:00+02:00")
