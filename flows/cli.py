@@ -36,6 +36,7 @@ def prepare_prefect_environment() -> None:
     if not os.environ.get("PREFECT_API_URL"):
         data_dir = Path(os.environ.get("HOERING_DATA_DIR", "./var")).expanduser().resolve()
         os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+        Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
@@ -214,5 +215,9 @@ def bench_cmd(
 
 def main() -> None:
     prepare_prefect_environment()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # hoering's own warnings in plain words; Prefect's INFO lines go to the dashboard, not here.
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.INFO if os.environ.get("HOERING_VERBOSE") else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     app()
