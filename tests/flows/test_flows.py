@@ -81,7 +81,7 @@ def test_a_round_from_open_to_assemble(data_dir: Path, tmp_path: Path) -> None:
     assert Path(outputs["note"]).is_file()
 
     for step in ("open", "invite", "collect", "close", "assemble"):
-        name = f"{step} · {ROUND_ID}" if step != "open" else f"open · {round_file}"
+        name = f"{step} · {ROUND_ID}"
         runs = runs_named(name)
         assert runs, f"no run named {name!r}"
         assert all(f"round:{ROUND_ID}" in run.tags for run in runs), name

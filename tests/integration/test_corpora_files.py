@@ -1,0 +1,58 @@
+"""Public corpora (workbooks, Outlook messages) through inspect_attachment: read or refused, bounded."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.adapters.attachments import inspect_attachment
+
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+
+
+def _files(folder: str, extensions: set[str]) -> list[Path]:
+    root = CORPORA / folder
+    if not root.is_dir():
+        pytest.skip(f"../shared/corpora is absent: {root} not found")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+
+
+def _run_all(paths: list[Path]) -> dict[str, str | None]:
+    outcomes: dict[str, str | None] = {}
+    for path in paths:
+        start = time.perf_counter()
+        att = inspect_attachment(path.name, "application/octet-stream", path.read_bytes())
+        elapsed = time.perf_counter() - start
+        assert elapsed < 10.0, f"{path.name} took {elapsed:.1f} s"
+        # read (no problem) or refused with a reason a person can act on
+        assert att.problem is None or len(att.problem.strip()) > 10, (path.name, att.problem)
+        outcomes[path.name] = att.problem
+    return outcomes
+
+
+def test_every_calamine_workbook_is_read_or_refused_with_a_reason() -> None:
+    """Each corpus workbook either yields content or a Danish reason, within 10 s and 512 MB RSS."""
+    paths = _files("spreadsheets/calamine", WORKBOOK_EXTENSIONS)
+    assert paths
+    outcomes = _run_all(paths)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert peak_mb < 512, f"peak RSS {peak_mb:.0f} MB"
+    for name in ("pass_protected.xlsx", "pass_protected.xlsb", "pass_protected.ods"):
+        if name in outcomes:
+            assert outcomes[name], f"{name} should be refused"
+    if "vba.xlsm" in outcomes:
+        assert outcomes["vba.xlsm"] == "Makroer i regnearket er ignoreret"
+    assert sum(problem is None for problem in outcomes.values()) > len(outcomes) // 2
+
+
+def test_every_msg_is_read_or_refused_with_a_reason() -> None:
+    """Each corpus .msg yields its subject/sender/body text or a reason, within 10 s and 512 MB RSS."""
+    paths = _files("msg", {".msg"})
+    assert paths
+    outcomes = _run_all(paths)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 < 512
+    assert sum(problem is None for problem in outcomes.values()) > len(outcomes) // 2
