@@ -219,5 +219,7 @@ def main() -> None:
     handler = logging.StreamHandler()
     handler.setLevel(logging.INFO if os.environ.get("HOERING_VERBOSE") else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    own = logging.getLogger("flows")
+    own.addHandler(handler)
+    own.setLevel(logging.INFO)
     app()

@@ -5,6 +5,7 @@ Identity comes only from the addr-spec, never from a display name (CVE-2023-2704
 
 from __future__ import annotations
 
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import getaddresses
 
@@ -21,7 +22,7 @@ def normalise_address(text: str) -> str:
         raise AddressError(msg)
     try:
         address = Address(addr_spec=value)
-    except (ValueError, IndexError, TypeError) as exc:
+    except (ValueError, IndexError, TypeError, HeaderParseError) as exc:
         msg = f"ugyldig e-mailadresse: {text!r}"
         raise AddressError(msg) from exc
     local, domain = address.username, address.domain

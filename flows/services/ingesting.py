@@ -382,7 +382,8 @@ def _queue_follow_ups(
                 auto_submitted="auto-replied",
             )
         )
-    rejected = [a for a in parsed.attachments if a.is_template and a.problem]
+    # A template we could not read at all (not merely one with ignored macros) gets a reply.
+    rejected = [a for a in parsed.attachments if a.is_template and a.problem and not a.remarks]
     if rejected and app.settings.smtp_url is not None:
         items.append(
             Queued(

@@ -139,3 +139,10 @@ def test_a_bad_file_changes_nothing(tmp_path: Path, app: object) -> None:
         open_round(app, bad)
     with app.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(RoundRow)) == 0
+
+
+def test_address_parsing_never_escapes_with_a_parser_error() -> None:
+    """A header like '@mailman.enron.com' is skipped, not a crash."""
+    from flows.core.addresses import header_addresses
+
+    assert header_addresses(["@mailman.enron.com", "Ole <Ole@Example.DK>"]) == ["ole@example.dk"]
