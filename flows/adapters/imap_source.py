@@ -1,0 +1,395 @@
+"""Reading an IMAP folder by UID cursor; moving what was committed to a processed folder.
+
+Why it is built this way (intake-reliability.md §3.1, §5, §6 cases 1, 2, 4, 25):
+
+* UIDs plus UIDVALIDITY are the cursor, never sequence numbers or ``\\Seen``; a changed
+  UIDVALIDITY means a full rescan, and the sha256 key downstream absorbs the repeats;
+* ``BODY.PEEK[]`` only: ``BODY[]``/``RFC822`` set ``\\Seen`` on the server as a side effect;
+* ``UID SEARCH UID n:*`` returns the highest UID even when it is below n, so UIDs are filtered
+  client-side;
+* nothing on the server changes until the caller has committed a batch (``acknowledge``);
+* a cut connection raises ``MailServerError`` (transient, Prefect retries), bad credentials
+  ``MailAuthError`` (permanent), so the flow can tell them apart;
+* a message over the size limit is not skipped silently: its header block is fetched and handed
+  on with a marker header, so the raw row records that it existed and how big it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import re
+import ssl
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Self
+from urllib.parse import unquote, urlsplit
+
+from flows.adapters.ports import Batch, Cursor, FetchedMessage
+from flows.settings import redact_url
+
+# imaplib refuses any response line longer than _MAXLINE (1,000,000 bytes) with "got more than
+# N bytes"; a UID SEARCH over a big folder is one such line. It is a module global: setting it on
+# an instance has no effect (django-mailbox#81, IMAPdedup#12). 10 MB covers ~1M UIDs.
+imaplib._MAXLINE = 10 * 1024 * 1024  # type: ignore[attr-defined]
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+OVERSIZED_HEADER = "X-Hoering-Oversized"
+
+_FETCH_HEAD = re.compile(rb"^\s*\d+\s+\(")
+_UID = re.compile(rb"\bUID\s+(\d+)", re.IGNORECASE)
+_SIZE = re.compile(rb"\bRFC822\.SIZE\s+(\d+)", re.IGNORECASE)
+_INTERNALDATE = re.compile(
+    rb'\bINTERNALDATE\s+"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"',
+    re.IGNORECASE,
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
+
+
+class MailSourceError(RuntimeError):
+    """The mailbox cannot be read as configured (permanent: retrying will not help)."""
+
+
+class MailServerError(MailSourceError):
+    """The server could not be reached or dropped us; transient, so a retry may succeed."""
+
+
+class MailAuthError(MailSourceError):
+    """The server refused the credentials; permanent until someone fixes the settings."""
+
+
+class ImapSource:
+    """``MailSource`` for ``imap://user:pass@host:port/FOLDER`` and ``imaps://…``."""
+
+    name = "imap"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        processed_folder: str,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        tls_verify: bool = True,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+            msg = f"HOERING_INBOX_URL skal være imap://… eller imaps://…, ikke {redact_url(url)}"
+            raise MailSourceError(msg)
+        self.implicit_tls = parts.scheme == "imaps"
+        self.host = parts.hostname
+        self.port = parts.port or (993 if self.implicit_tls else 143)
+        self.user = unquote(parts.username or "")
+        self._password = unquote(parts.password or "")
+        self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        self.timeout = timeout
+        self.processed_folder = processed_folder
+        self.max_message_bytes = max_message_bytes
+        self.tls_verify = tls_verify
+        # the cursor key: where the mail lives, without the password
+        self.mailbox_key = f"{self.user}@{self.host}:{self.port}/{self.folder}"
+        self.uidvalidity = 0
+        self._conn: imaplib.IMAP4 | None = None
+        self._capabilities: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"ImapSource({self.mailbox_key!r})"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        try:
+            self._conn = self._connect()
+            self._login(self._conn)
+            self._select(self._conn)
+        except BaseException:
+            self._drop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.logout()
+        except (imaplib.IMAP4.error, OSError):
+            _close(conn)
+
+    def _connect(self) -> imaplib.IMAP4:
+        try:
+            if self.implicit_tls:
+                return imaplib.IMAP4_SSL(self.host, self.port, ssl_context=self._tls(), timeout=self.timeout)
+            conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+            if "STARTTLS" in conn.capabilities:
+                conn.starttls(ssl_context=self._tls())
+            return conn
+        except (imaplib.IMAP4.error, OSError) as exc:
+            msg = f"IMAP-serveren {self.host}:{self.port} svarer ikke: {exc}"
+            raise MailServerError(msg) from exc
+
+    def _tls(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if not self.tls_verify:  # test servers with self-signed certificates only; opt-in
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _login(self, conn: imaplib.IMAP4) -> None:
+        try:
+            conn.login(self.user, self._password)
+        except imaplib.IMAP4.abort as exc:
+            raise MailServerError(f"IMAP-forbindelsen blev afbrudt ved login: {exc}") from exc
+        except imaplib.IMAP4.error as exc:
+            msg = f"IMAP-login afvist for {self.user}@{self.host}: {_text(exc)}"
+            raise MailAuthError(msg) from exc
+        except OSError as exc:
+            raise MailServerError(f"IMAP-forbindelsen fejlede ved login: {exc}") from exc
+        # imaplib keeps the pre-login CAPABILITY list (bpo-18921); MOVE/UIDPLUS appear only now
+        _typ, data = self._call(conn.capability)
+        self._capabilities = {c.upper() for c in b" ".join(d for d in data if d).decode().split()}
+
+    def _select(self, conn: imaplib.IMAP4) -> None:
+        typ, data = self._call(conn.select, _quote(self.folder))
+        if typ != "OK":
+            msg = f"IMAP-mappen {self.folder!r} kan ikke åbnes: {_text(data)}"
+            raise MailSourceError(msg)
+        _typ, validity = self._call(conn.response, "UIDVALIDITY")  # untagged [UIDVALIDITY n] of SELECT
+        value = validity[-1] if validity else None
+        if not value or not value.strip().isdigit():
+            raise MailServerError(f"IMAP-mappen {self.folder!r} oplyste ingen UIDVALIDITY")
+        self.uidvalidity = int(value)
+
+    def _call(self, method: object, *args: object) -> tuple[str, list[bytes | None]]:
+        """One IMAP command; a socket problem becomes ``MailServerError``."""
+        try:
+            typ, data = method(*args)  # type: ignore[operator]
+        except imaplib.IMAP4.abort as exc:
+            self._drop()
+            raise MailServerError(f"IMAP-forbindelsen blev afbrudt: {exc}") from exc
+        except OSError as exc:
+            self._drop()
+            raise MailServerError(f"IMAP-forbindelsen fejlede: {exc}") from exc
+        return str(typ), list(data)
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            _close(conn)
+
+    @property
+    def conn(self) -> imaplib.IMAP4:
+        if self._conn is None:
+            msg = "ImapSource bruges uden for 'with' eller efter en afbrudt forbindelse"
+            raise MailServerError(msg)
+        return self._conn
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def batches(self, cursor: Cursor | None, size: int) -> Iterator[Batch]:
+        """New messages oldest first, ``size`` UIDs per FETCH; nothing on the server changes."""
+        last, notes = self._start(cursor)
+        uids = self._new_uids(last)
+        if not uids and notes:
+            yield Batch([], Cursor(self.mailbox_key, self.uidvalidity, 0), notes)
+            return
+        for start in range(0, len(uids), max(1, size)):
+            chunk = uids[start : start + max(1, size)]
+            messages = self._fetch(chunk)
+            yield Batch(messages, Cursor(self.mailbox_key, self.uidvalidity, max(chunk)), notes)
+            notes = []
+
+    def _start(self, cursor: Cursor | None) -> tuple[int, list[str]]:
+        if cursor is not None and cursor.uidvalidity == self.uidvalidity:
+            return cursor.last_uid, []
+        if cursor is None:
+            return 0, [f"IMAP {self.mailbox_key}: første indlæsning (UIDVALIDITY {self.uidvalidity})"]
+        note = (
+            f"IMAP {self.mailbox_key}: UIDVALIDITY ændret fra {cursor.uidvalidity} til {self.uidvalidity}; "
+            "hele mappen læses igen (allerede gemte beskeder genkendes på indhold)"
+        )
+        log.warning(note)
+        return 0, [note]
+
+    def _new_uids(self, last: int) -> list[int]:
+        typ, data = self._call(self.conn.uid, "SEARCH", "UID", f"{last + 1}:*")
+        if typ != "OK":
+            raise MailServerError(f"UID SEARCH fejlede: {_text(data)}")
+        found = {int(tok) for line in data if line for tok in line.split() if tok.isdigit()}
+        return sorted(uid for uid in found if uid > last)  # "n:*" also returns the top UID < n
+
+    def _fetch(self, chunk: Sequence[int]) -> list[FetchedMessage]:
+        sizes = self._sizes(chunk)
+        small = [uid for uid in chunk if sizes.get(uid, 0) <= self.max_message_bytes]
+        large = [uid for uid in chunk if uid not in set(small)]
+        fetched = self._fetch_items(small, "BODY.PEEK[]") if small else {}
+        if large:
+            for uid, (head, when) in self._fetch_items(large, "BODY.PEEK[HEADER]").items():
+                marker = f"{OVERSIZED_HEADER}: {sizes[uid]}\r\n".encode()
+                fetched[uid] = (marker + head, when)
+        return [self._message(uid, *fetched[uid]) for uid in chunk if uid in fetched]
+
+    def _sizes(self, chunk: Sequence[int]) -> dict[int, int]:
+        typ, data = self._call(self.conn.uid, "FETCH", uid_set(chunk), "(UID RFC822.SIZE)")
+        if typ != "OK":
+            raise MailServerError(f"UID FETCH (størrelse) fejlede: {_text(data)}")
+        sizes: dict[int, int] = {}
+        for line in data:
+            if isinstance(line, bytes) and (u := _UID.search(line)) and (s := _SIZE.search(line)):
+                sizes[int(u.group(1))] = int(s.group(1))
+        return sizes
+
+    def _fetch_items(self, uids: Sequence[int], part: str) -> dict[int, tuple[bytes, datetime | None]]:
+        typ, data = self._call(self.conn.uid, "FETCH", uid_set(uids), f"(UID INTERNALDATE {part})")
+        if typ != "OK":
+            raise MailServerError(f"UID FETCH fejlede: {_text(data)}")
+        return parse_fetch(data)
+
+    def _message(self, uid: int, data: bytes, when: datetime | None) -> FetchedMessage:
+        return FetchedMessage(
+            data=data,
+            received_at=when,
+            received_from="internaldate",
+            source="imap",
+            source_name=f"{self.folder}/{self.uidvalidity}/{uid}",
+            mailbox=self.mailbox_key,
+            uidvalidity=self.uidvalidity,
+            uid=uid,
+        )
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def acknowledge(self, batch: Batch) -> None:
+        """Move the committed batch to the processed folder; failures are logged, never raised.
+
+        A failed move only means the next run fetches those UIDs again, and the unique keys on
+        the raw rows absorb that (§6 case 1).
+        """
+        uids = [m.uid for m in batch.messages if m.uid is not None and m.uidvalidity == self.uidvalidity]
+        if not uids or self._conn is None:
+            return
+        try:
+            self._ensure_folder(self.processed_folder)
+            self._move(uid_set(uids))
+        except (MailSourceError, imaplib.IMAP4.error, OSError) as exc:
+            log.warning("could not move %d message(s) to %s: %s", len(uids), self.processed_folder, exc)
+
+    def _ensure_folder(self, folder: str) -> None:
+        typ, data = self._call(self.conn.list, '""', _quote(folder))
+        if typ == "OK" and any(d for d in data):
+            return
+        typ, data = self._call(self.conn.create, _quote(folder))
+        if typ != "OK":
+            log.warning("CREATE %s: %s", folder, _text(data))
+
+    def _move(self, uids: str) -> None:
+        target = _quote(self.processed_folder)
+        if "MOVE" in self._capabilities:
+            typ, data = self._call(self.conn.uid, "MOVE", uids, target)
+            _check(typ, data, "UID MOVE")
+            return
+        typ, data = self._call(self.conn.uid, "COPY", uids, target)
+        _check(typ, data, "UID COPY")
+        typ, data = self._call(self.conn.uid, "STORE", uids, "+FLAGS.SILENT", r"(\Deleted)")
+        _check(typ, data, "UID STORE")
+        if "UIDPLUS" in self._capabilities:
+            typ, data = self._call(self.conn.uid, "EXPUNGE", uids)
+            _check(typ, data, "UID EXPUNGE")
+        else:
+            # a plain EXPUNGE would also remove mail someone else flagged \Deleted: leave it
+            log.info("server has neither MOVE nor UIDPLUS; copied and flagged \\Deleted only")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers (module level so the benchmark and tests can use them)
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """Sorted UIDs as compact ranges ("1:4,7,9:10"), so a chunk stays one short command line."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        return ""
+    ranges: list[str] = []
+    start = prev = ordered[0]
+    for uid in [*ordered[1:], None]:
+        if uid is not None and uid == prev + 1:
+            prev = uid
+            continue
+        ranges.append(str(start) if start == prev else f"{start}:{prev}")
+        if uid is not None:
+            start = prev = uid
+    return ",".join(ranges)
+
+
+def parse_fetch(data: Sequence[object]) -> dict[int, tuple[bytes, datetime | None]]:
+    """imaplib's FETCH answer → {uid: (literal, INTERNALDATE)}.
+
+    A message arrives as a tuple (attributes-before-literal, literal) followed by a bytes item
+    with whatever attributes the server put after the literal; UID may be on either side.
+    """
+    result: dict[int, tuple[bytes, datetime | None]] = {}
+    items = list(data)
+    for index, item in enumerate(items):
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], bytes)):
+            continue
+        meta = item[0]
+        after = items[index + 1] if index + 1 < len(items) else b""
+        if isinstance(after, bytes) and not _FETCH_HEAD.match(after):
+            meta += b" " + after
+        found = _UID.search(meta)
+        if found is None or not isinstance(item[1], bytes):
+            continue
+        result[int(found.group(1))] = (item[1], parse_internaldate(meta))
+    return result
+
+
+def parse_internaldate(meta: bytes) -> datetime | None:
+    """INTERNALDATE as an aware datetime (imaplib's helper returns local-time tuples)."""
+    found = _INTERNALDATE.search(meta)
+    if found is None:
+        return None
+    day, mon, year, hh, mm, ss, sign, oh, om = found.groups()
+    month = _MONTHS.get(mon.decode().lower())
+    if month is None:
+        return None
+    offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == b"-" else 1)
+    return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=timezone(offset))
+
+
+def _quote(name: str) -> str:
+    """A mailbox name as an IMAP quoted string (imaplib sends arguments verbatim)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _check(typ: str, data: Sequence[object], what: str) -> None:
+    if typ != "OK":
+        raise MailSourceError(f"{what}: {_text(data)}")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return " ".join(_text(v) for v in value if v)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, BaseException):
+        return _text(value.args[0]) if value.args else type(value).__name__
+    return str(value)
+
+
+def _close(conn: imaplib.IMAP4) -> None:
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+        conn.shutdown()
