@@ -210,6 +210,8 @@ def _from_headers(msg: Message) -> ParsedMessage:
     headers = _header_dict(msg)
     parsed = _empty()
     parsed.headers = headers
+    # Order across header names matters for sender trust (A-R above or below our Received).
+    parsed.header_order = [str(name).strip().lower() for name, _ in msg.raw_items()][: MAX_HEADER_VALUES * 10]
 
     def first(name: str) -> str:
         values = headers.get(name, [])

@@ -13,6 +13,10 @@ from email.message import EmailMessage
 from types import TracebackType
 from typing import Protocol, Self
 
+from flows.core.model import SendResult
+
+__all__ = ["Batch", "Cursor", "FetchedMessage", "MailSource", "Mailer", "SendResult"]
+
 
 @dataclass(frozen=True)
 class FetchedMessage:
@@ -67,20 +71,6 @@ class MailSource(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What happened to one message for one recipient.
-
-    ``state`` is "sent", "temp_failed", "perm_failed" or "unknown" (connection lost after DATA:
-    the server may have accepted it).
-    """
-
-    state: str
-    code: int | None = None
-    text: str = ""
-    location: str | None = None
 
 
 class Mailer(Protocol):

@@ -295,7 +295,7 @@ def believed_results(msg: ParsedMessage, authserv_id: str) -> list[str]:
     only the topmost A-R with our id is believed (a sender can only add headers below ours).
     """
     values = msg.header("authentication-results")
-    order: list[str] | None = getattr(msg, "header_order", None)
+    order: list[str] | None = msg.header_order or None
     if order:
         above = _count_above_received(order)
         candidates = values[:above]

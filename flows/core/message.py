@@ -61,6 +61,7 @@ class ParsedMessage:
     references: list[str] = field(default_factory=list)
     sent_at: datetime | None = None
     headers: dict[str, list[str]] = field(default_factory=dict)
+    header_order: list[str] = field(default_factory=list)
     body_text: str = ""
     answer_text: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)

@@ -142,3 +142,17 @@ class ResponseView:
     no_remarks: bool = False
     campaign: str | None = None
     campaign_size: int = 1
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message for one recipient.
+
+    ``state`` is "sent", "temp_failed", "perm_failed" or "unknown" (connection lost after DATA:
+    the server may have accepted it).
+    """
+
+    state: str
+    code: int | None = None
+    text: str = ""
+    location: str | None = None

@@ -8,8 +8,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from flows.adapters.ports import SendResult
-from flows.core.model import OutboxState
+from flows.core.model import OutboxState, SendResult
 
 BACKOFF_BASE_SECONDS = 60.0
 BACKOFF_FACTOR = 2.0

@@ -265,11 +265,11 @@ def _filled_template(data: bytes) -> bytes:
     book = load_workbook(io.BytesIO(data))
     sheet = book["Høringssvar"]
     header_row = next(
-        row[0].row
+        int(row[0].row or 0)
         for row in sheet.iter_rows(min_row=1, max_row=30)
         if any(str(c.value or "").strip().lower().startswith("bemærkning") for c in row)
     )
-    columns = {str(c.value).strip(): c.column for c in sheet[header_row] if c.value}
+    columns = {str(c.value).strip(): int(c.column or 0) for c in sheet[header_row] if c.value}
     rows = [
         (
             "Side 2, formål",

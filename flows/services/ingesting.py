@@ -189,7 +189,7 @@ def _process_one(session: Session, app: App, ctx: _Context, raw: RawMessageRow, 
                     proposal=remark.proposal,
                 )
             )
-    if kind == Kind.BOUNCE.value:
+    if kind == Kind.BOUNCE.value and not verdict.temporary:
         _mark_bounced(session, round_id, parsed, verdict)
     _queue_follow_ups(session, app, ctx, rnd, response, parsed, verdict)
     raw.state, raw.round_id = "processed", round_id

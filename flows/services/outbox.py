@@ -85,7 +85,10 @@ def queue(session: Session, app: App, items: list[Queued]) -> int:
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxRow.id)
+        insert(OutboxRow)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxRow.id)
     )
     return len(session.execute(statement).all())
 

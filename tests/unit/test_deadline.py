@@ -45,7 +45,7 @@ def test_reminder_offsets() -> None:
 
 
 def test_day_reminders_keep_the_clock_time_across_daylight_saving() -> None:
-    """"3d" before a deadline just after the change to winter time is at the same wall-clock time."""
+    """ "3d" before a deadline just after the change to winter time is at the same wall-clock time."""
     deadline = datetime.fromisoformat("2025-10-27T12:00:00+01:00")
 
     due = reminder_due_at(deadline, "3d")
