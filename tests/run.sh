@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-state=${HOERING_TEST_STATE:-$root/.tmp/services}
+# Service state lives under /tmp: the postgres and dovecot users must be able to reach it,
+# whatever the permissions of the checkout's own parent folders.
+state=${HOERING_TEST_STATE:-$(mktemp -d /tmp/hoering-test.XXXXXX)}
 mkdir -p "$state"
+chmod 755 "$state"
 
 need=()
 command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
@@ -26,12 +29,12 @@ make -s venv
 export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT=false
 export PREFECT_HOME="$state/prefect-home"
 export PREFECT_API_URL=""
-export HOERING_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:${HOERING_TEST_PG_PORT:-55432}/hoering_test"
 
 cleanup() {
   for service in tests/services/*.sh; do bash "$service" stop "$state/$(basename "$service" .sh)" || true; done
 }
 trap cleanup EXIT
+rm -f "$state/env"
 for service in tests/services/*.sh; do
   bash "$service" start "$state/$(basename "$service" .sh)"
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start or stop a throw-away PostgreSQL (Debian's packages) on 127.0.0.1:55432 for the tests.
-#   tests/services/postgres.sh start DIR   -> prints nothing; the server runs until "stop DIR"
+# Start or stop a throw-away PostgreSQL (Debian's packages) on 127.0.0.1 for the tests.
+#   tests/services/postgres.sh start DIR   -> the server runs until "stop DIR"; its URL is appended
+#                                            to "$(dirname DIR)/env" as HOERING_TEST_PG_URL
 #   tests/services/postgres.sh stop DIR
+# The port is 55432, or a free one when that is taken by something else.
 set -euo pipefail
 action=${1:?start|stop}
 dir=${2:?state dir}
@@ -11,9 +13,19 @@ bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 run_as=()
 if [ "$(id -u)" = 0 ]; then run_as=(runuser -u postgres --); fi
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 case "$action" in
 start)
   mkdir -p "$dir"
+  if [ -f "$dir/port" ]; then
+    port=$(cat "$dir/port")
+  elif (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    port=$(free_port)
+  fi
+  echo "$port" >"$dir/port"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     "${run_as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -27,6 +39,7 @@ start)
       "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
       "${run_as[@]}" "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE $db" >/dev/null
   done
+  echo "export HOERING_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:$port/hoering_test" >>"$(dirname "$dir")/env"
   ;;
 stop)
   "${run_as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
