@@ -198,7 +198,7 @@ def served(
             proxy.close()
 
 
-def run(step: str, round_id: str, **parameters: Any) -> Any:
+def run(step: str, round_id: str, /, **parameters: Any) -> Any:
     """Trigger a deployment through the API and wait for its final state."""
     from prefect.deployments import run_deployment
 

@@ -39,14 +39,17 @@ XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/hostn
 
 
 def _peak_rss_mb(name: str, ctype: str, data: bytes, tmp_path: Path) -> float:
-    """Peak RSS of a fresh process inspecting the file: the suite's own high-water mark is not it."""
+    """Peak RSS of a fresh process inspecting the file: the suite's own high-water mark is not it.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec from the (large) suite.
+    """
     blob = tmp_path / "input.bin"
     blob.write_bytes(data)
     code = (
-        "import resource, sys; from pathlib import Path; "
+        "import re; from pathlib import Path; "
         "from flows.adapters.attachments import inspect_attachment; "
         f"inspect_attachment({name!r}, {ctype!r}, Path({str(blob)!r}).read_bytes()); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1)) / 1024)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     return float(out.stdout.strip().splitlines()[-1])
