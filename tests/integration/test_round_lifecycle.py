@@ -211,3 +211,89 @@ def test_staff_replies_survive_a_second_assemble(tmp_path: Path) -> None:
 
     note_text = "\n".join(p.text for p in Document(str(second.note)).paragraphs)
     assert "Åbningstiderne udvides fra 2026." in note_text
+
+
+def set_review_decision(log: Path, sender: str, decision: str, party: str) -> None:
+    book = load_workbook(log)
+    sheet = book["Til gennemsyn"]
+    header = [c.value for c in sheet[1]]
+    row = next(
+        r for r in range(2, sheet.max_row + 1) if sheet.cell(r, header.index("Afsender") + 1).value == sender
+    )
+    sheet.cell(row, header.index("Beslutning") + 1, decision)
+    sheet.cell(row, header.index("Høringspart") + 1, party)
+    book.save(log)
+
+
+def test_staff_include_an_unknown_sender_and_it_is_counted(tmp_path: Path) -> None:
+    """`Medtag` with a party name in Til gennemsyn makes the item a counted response of that party."""
+    app = make_app(tmp_path)
+    deliver(
+        app,
+        "a",
+        "formand@privat.example",
+        "Stille Forening støtter udkastet fuldt ud.",
+        "2025-10-20T10:00:00+02:00",
+    )
+    collect(app)
+    first = assembling.assemble(app, "test-runde", tmp_path / "out")
+    assert (first.counted, first.review) == (0, 1)
+
+    set_review_decision(first.log, "formand@privat.example", "Medtag", "Stille Forening")
+    second = assembling.assemble(app, "test-runde", tmp_path / "out")
+
+    assembly = assembling.build_assembly(app, "test-runde")
+    assert second.counted == 1
+    assert [r.party for r in assembly.responses] == ["Stille Forening"]
+    statuses = {p.name: p.status.value for p in assembly.parties}
+    assert statuses["Stille Forening"] == "Svar modtaget"
+
+
+def test_an_out_of_office_without_headers_is_kept_but_not_counted(tmp_path: Path) -> None:
+    """An Exchange-style "Automatisk svar:" with no auto headers goes to review, not to the count."""
+    app = make_app(tmp_path)
+    deliver(
+        app,
+        "oof",
+        "aeldre@raad.example",
+        "Jeg er på ferie til mandag.",
+        "2025-10-17T08:00:00+02:00",
+        subject="Automatisk svar: [Høring test-runde] Strategi",
+    )
+    collect(app)
+
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert assembly.responses == []
+    assert "Automatisk svar" in assembly.review[0].reason
+    assert {p.name: p.status.value for p in assembly.parties}["Ældrerådet"] == "Ikke svaret"
+
+
+def test_receipts_once_per_response_never_to_auto_replies(tmp_path: Path) -> None:
+    """A response gets a receipt with its reference; an auto-reply gets none; one a day per address."""
+    app = make_app(tmp_path)
+    deliver(
+        app, "a", "aeldre@raad.example", "Første svar om strategien fra rådet.", "2025-10-20T10:00:00+02:00"
+    )
+    deliver(
+        app, "b", "aeldre@raad.example", "Et tillæg til vores svar samme dag.", "2025-10-20T11:00:00+02:00"
+    )
+    deliver(
+        app,
+        "c",
+        "kbh@roedekors.example",
+        "Fraværende",
+        "2025-10-20T12:00:00+02:00",
+        subject="Autosvar: [Høring test-runde]",
+    )
+    collect(app)
+    from flows.services.outbox import deliver as send
+
+    send(app, "test-runde", purposes=("receipt",))
+
+    with app.db.transaction() as session:
+        receipts = session.scalars(select(OutboxRow).where(OutboxRow.purpose == "receipt")).all()
+    assert [r.address for r in receipts] == ["aeldre@raad.example"]
+    body = next(app.settings.outbox_dir.glob("*.eml")).read_bytes()
+    assert b"Auto-Submitted: auto-replied" in body
+    assert b"test-runde-0001" in body
