@@ -12,6 +12,7 @@ note is appended), otherwise python-docx's default template. Wording lives in co
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -102,10 +103,10 @@ class _Compose:
         clean = clean_text(text).strip()
         self.quoted.append((number, clean))
         blocks = [b.strip("\n") for b in clean.replace("\r\n", "\n").split("\n\n")]
-        blocks = [b for b in blocks if b.strip()] or [""]
+        blocks = [unwrap(b) for b in blocks if b.strip()] or [""]
         blocks[0], blocks[-1] = "”" + blocks[0], blocks[-1] + "”"
         if len(blocks) == 1:
-            blocks = ["”" + clean + "”"]
+            blocks = ["”" + unwrap(clean) + "”"]
         self.paras.extend(Para([Run(b)], QUOTE) for b in blocks)
 
     def reply(self, note: StaffNote | None) -> None:
@@ -421,3 +422,20 @@ def _save_atomically(doc: Any, path: Path) -> None:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-•*–]|\d+[.)])\s")
+
+
+def unwrap(block: str) -> str:
+    """Join a paragraph that a mail program hard-wrapped (lines of 40–100 characters).
+
+    Only the display changes: the quality gate compares the stored text, and lists or short
+    lines (addresses, poems, bullet points) keep their breaks.
+    """
+    lines = block.split("\n")
+    if len(lines) < 2 or any(_LIST_ITEM.match(line) for line in lines[1:]):
+        return block
+    if all(40 <= len(line.rstrip()) <= 100 for line in lines[:-1]):
+        return " ".join(line.strip() for line in lines)
+    return block

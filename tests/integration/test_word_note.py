@@ -268,3 +268,15 @@ def test_ten_thousand_responses_grouped_in_campaigns_within_ten_seconds(tmp_path
     report = write_note(a, tmp_path / "big.docx")
     assert time.perf_counter() - started < 10
     assert report.ok
+
+
+def test_hard_wrapped_mail_text_is_shown_as_flowing_paragraphs() -> None:
+    """Lines a mail program wrapped at ~70 characters are joined for display; lists keep their breaks."""
+    from flows.adapters.word_note import unwrap
+
+    wrapped = "Vi foreslår, at brugerorganisationerne nævnes udtrykkeligt i afsnittet\nom visioner for partnerskaberne."
+
+    assert unwrap(wrapped) == wrapped.replace("\n", " ")
+    assert unwrap("Vi foreslår:\n- flere væresteder\n- længere åbningstider") == (
+        "Vi foreslår:\n- flere væresteder\n- længere åbningstider"
+    )
