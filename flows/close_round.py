@@ -9,7 +9,7 @@ from prefect import flow, task
 from flows.artifacts import publish, tag_run
 from flows.collect import collect_steps
 from flows.notify import alert_contact
-from flows.runtime import get_app, run_name
+from flows.runtime import batch_runner, get_app, run_name
 from flows.schedules import unschedule_collect
 from flows.services import closing
 
@@ -29,6 +29,7 @@ def mark_closed(round_id: str, now: str | None) -> str:
     flow_run_name=run_name("close"),
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
+    task_runner=batch_runner(),
 )
 def close_round(round_id: str, now: str | None = None) -> dict[str, Any]:
     tag_run(round_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import RETRY, get_app, run_name
+from flows.runtime import RETRY, batch_runner, get_app, run_name
 from flows.services import collecting, ingesting
 from flows.services.outbox import deliver
+from flows.services.rounds import get_round
 
 
 @task(name="fetch and store raw", **RETRY)
@@ -59,8 +60,11 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
         "quarantined": 0,
         "problems": [],
     }
-    for chunk in collecting.chunks(stored_message_ids(now), batch):
-        result = process_batch(round_id, chunk, now)
+    # One task per batch, fanned out over the flow's task runner: threads by default, a process
+    # pool for a national round (deployments/README.md). Parsing runs outside transactions.
+    chunks = collecting.chunks(stored_message_ids(now), batch)
+    for future in process_batch.map(unmapped(round_id), chunks, unmapped(now)):
+        result = future.result()
         for key in ("processed", "responses", "set_aside", "quarantined"):
             totals[key] += result[key]
         totals["problems"].extend(result["problems"])
@@ -73,14 +77,12 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     flow_run_name=run_name("collect"),
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
+    task_runner=batch_runner(),
 )
 def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
     tag_run(round_id)
-    get_app(now)  # an unknown round fails here, before any mail is touched
-    from flows.services.rounds import get_round
-
     with get_app(now).db.transaction() as session:
-        get_round(session, round_id)
+        get_round(session, round_id)  # an unknown round fails here, before any mail is touched
     result = collect_steps(round_id, now)
     publish(round_id, get_app(now), step="indsamling")
     return result

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import runtime
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from flows.bootstrap import App, bootstrap
@@ -86,3 +87,12 @@ RETRY: dict[str, Any] = {
     "retry_jitter_factor": 0.5,
     "retry_condition_fn": retry_transient,
 }
+
+
+def batch_runner() -> Any:
+    """Task runner for flows that fan batches out: two threads, one per core of a small server.
+
+    A national round's deployment swaps in ``ProcessPoolTaskRunner`` (deployments/README.md).
+    Typed ``Any`` because Prefect's runner generics do not line up with the flow decorator's.
+    """
+    return ThreadPoolTaskRunner(max_workers=2)

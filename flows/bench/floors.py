@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import hashlib
 import io
+import os
 import re
 import sqlite3
 import tempfile
@@ -87,6 +88,32 @@ def exact_dedup_floor(normalised: Sequence[str], result: FloorResult | None = No
     result.seconds += time.perf_counter() - started
     result.items += len(normalised)
     return digests
+
+
+class RawStoreFloor:
+    """Read each message file and write its bytes to a new file with fsync: the raw store's I/O."""
+
+    def __init__(self, root: Path) -> None:
+        self.result = FloorResult("raw_store")
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def add(self, paths: Sequence[Path]) -> None:
+        started = time.perf_counter()
+        for path in paths:
+            data = path.read_bytes()
+            with (self.root / f"{self.result.items}").open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.result.items += 1
+            self.result.bytes += len(data)
+        self.result.seconds += time.perf_counter() - started
+
+    def finish(self) -> FloorResult:
+        for path in self.root.iterdir():
+            path.unlink()
+        return self.result
 
 
 PERSIST_COLUMNS = ("sha256", "sender", "received", "subject", "kind", "body")

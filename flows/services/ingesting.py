@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
@@ -60,37 +60,65 @@ class _Context:
     parties: dict[int, PartyRow]
     own_addresses: set[str]
     own_ids: set[str]
-    next_number: dict[str, int] = field(default_factory=dict)
     receipts_today: set[str] = field(default_factory=set)
 
 
 def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> ProcessReport:
+    """Parse outside any transaction (CPU work, safe to run in parallel), then record in one."""
     report = ProcessReport()
+    parsed = _parse_stored(app, raw_ids)
     with app.db.transaction() as session:
         context = _load_context(session, app)
-        for raw_id in raw_ids:
+        for raw_id, outcome in parsed.items():
             raw = session.get(RawMessageRow, raw_id)
             if raw is None or raw.state != "stored":
                 continue
             try:
+                if isinstance(outcome, Exception):
+                    raise outcome
                 with session.begin_nested():
-                    kind = _process_one(session, app, context, raw, collecting_round)
+                    kind = _process_one(session, app, context, raw, outcome, collecting_round)
                 report.processed += 1
                 report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
                 report.responses += int(kind == Kind.RESPONSE.value)
                 report.set_aside += int(kind != Kind.RESPONSE.value)
-            except Exception as exc:
-                raw.attempts += 1
-                raw.error = f"{type(exc).__name__}: {exc}"[:2000]
-                if raw.attempts >= MAX_ATTEMPTS:
-                    raw.state = "quarantined"
-                    report.quarantined += 1
-                    app.event(
-                        session, collecting_round, "collect", "quarantined", raw_id=raw.id, error=raw.error
-                    )
-                report.problems.append(f"besked {raw.id}: {raw.error}")
-                log.warning("message %s could not be processed: %s", raw.id, raw.error)
+            except Exception as exc:  # one poison message must not stop the batch
+                _record_failure(session, app, raw, exc, collecting_round, report)
     return report
+
+
+def _parse_stored(app: App, raw_ids: list[int]) -> dict[int, ParsedMessage | Exception]:
+    with app.db.transaction() as session:
+        rows = session.execute(
+            select(RawMessageRow.id, RawMessageRow.path, RawMessageRow.source, RawMessageRow.source_name)
+            .where(RawMessageRow.id.in_(raw_ids), RawMessageRow.state == "stored")
+            .order_by(RawMessageRow.received_at, RawMessageRow.id)
+        ).all()
+    parsed: dict[int, ParsedMessage | Exception] = {}
+    for raw_id, path, source, name in rows:
+        try:
+            parsed[raw_id] = _parse(app, Path(path), source, name)
+        except Exception as exc:  # recorded on the row below, never raised
+            parsed[raw_id] = exc
+    return parsed
+
+
+def _record_failure(
+    session: Session,
+    app: App,
+    raw: RawMessageRow,
+    exc: Exception,
+    collecting_round: str,
+    report: ProcessReport,
+) -> None:
+    raw.attempts += 1
+    raw.error = f"{type(exc).__name__}: {exc}"[:2000]
+    if raw.attempts >= MAX_ATTEMPTS:
+        raw.state = "quarantined"
+        report.quarantined += 1
+        app.event(session, collecting_round, "collect", "quarantined", raw_id=raw.id, error=raw.error)
+    report.problems.append(f"besked {raw.id}: {raw.error}")
+    log.warning("message %s could not be processed: %s", raw.id, raw.error)
 
 
 def _load_context(session: Session, app: App) -> _Context:
@@ -122,15 +150,21 @@ def _load_context(session: Session, app: App) -> _Context:
     return _Context(list(indexes.values()), rounds, parties, own_addresses, own_ids)
 
 
-def _parse(app: App, raw: RawMessageRow) -> ParsedMessage:
-    data = Path(raw.path).read_bytes()
-    if raw.source == "drop":
-        return parse_dropped_file(raw.source_name, data, max_bytes=app.settings.max_message_bytes)
+def _parse(app: App, path: Path, source: str, name: str) -> ParsedMessage:
+    data = path.read_bytes()
+    if source == "drop":
+        return parse_dropped_file(name, data, max_bytes=app.settings.max_message_bytes)
     return parse_message(data, max_bytes=app.settings.max_message_bytes)
 
 
-def _process_one(session: Session, app: App, ctx: _Context, raw: RawMessageRow, collecting_round: str) -> str:
-    parsed = _parse(app, raw)
+def _process_one(
+    session: Session,
+    app: App,
+    ctx: _Context,
+    raw: RawMessageRow,
+    parsed: ParsedMessage,
+    collecting_round: str,
+) -> str:
     verdict = classify(
         parsed,
         own_addresses=ctx.own_addresses,
@@ -201,12 +235,15 @@ def _process_one(session: Session, app: App, ctx: _Context, raw: RawMessageRow, 
 
 
 def _next_number(session: Session, ctx: _Context, round_id: str) -> int:
-    if round_id not in ctx.next_number:
-        current = session.scalar(select(func.max(ResponseRow.number)).where(ResponseRow.round_id == round_id))
-        ctx.next_number[round_id] = (current or 0) + 1
-    number = ctx.next_number[round_id]
-    ctx.next_number[round_id] = number + 1
-    return number
+    """The round's next response number, from its counter (safe with batches in parallel)."""
+    statement = (
+        update(RoundRow)
+        .where(RoundRow.id == round_id)
+        .values(next_number=RoundRow.next_number + 1)
+        .returning(RoundRow.next_number)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).scalar_one()) - 1
 
 
 def _dedupe(
