@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import runtime
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from flows.bootstrap import App, bootstrap
@@ -90,9 +90,14 @@ RETRY: dict[str, Any] = {
 
 
 def batch_runner() -> Any:
-    """Task runner for flows that fan batches out: two threads, one per core of a small server.
+    """Task runner for flows that fan batches out (collect, close).
 
-    A national round's deployment swaps in ``ProcessPoolTaskRunner`` (deployments/README.md).
-    Typed ``Any`` because Prefect's runner generics do not line up with the flow decorator's.
+    Two threads by default; with HOERING_BATCH_PROCESSES=N a pool of N processes, so parsing a
+    national round's mailbox uses every core (deployments/README.md). Read when the flow module
+    is imported, which is when a served or worker run starts. Typed ``Any`` because Prefect's
+    runner generics do not line up with the flow decorator's.
     """
+    processes = Settings().batch_processes
+    if processes > 0:
+        return ProcessPoolTaskRunner(max_workers=processes)
     return ThreadPoolTaskRunner(max_workers=2)

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     imap_batch: int = Field(200, description="UIDs per UID FETCH")
     imap_processed_folder: str = Field("Processed", description="where collected mail is moved")
     ingest_batch: int = Field(500, description="raw messages parsed per Prefect task")
+    batch_processes: int = Field(0, description="processes that parse batches; 0: two threads")
     max_message_bytes: int = Field(25 * 1024 * 1024, description="larger messages: kept, not parsed")
     letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
 
