@@ -22,7 +22,6 @@ import itertools
 import os
 import re
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from flows.core.assembly import (
     StaffEdits,
     StaffNote,
 )
-from flows.core.danish import local
+from flows.core.danish import danish_key, local
 from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus
 from flows.core.quality import clean_text
@@ -497,16 +496,6 @@ def _safe(value: Any) -> str:
 def _excel_time(moment: datetime | None) -> datetime | None:
     # Excel has no time zones: staff read Copenhagen wall-clock time.
     return None if moment is None else local(moment).replace(tzinfo=None)
-
-
-_DANISH_ORDER = str.maketrans({"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"})
-
-
-def danish_key(name: str) -> str:
-    """A sort key with Danish collation: æ, ø, å after z; other accents sort with their letter."""
-    folded = name.casefold().translate(_DANISH_ORDER)
-    decomposed = unicodedata.normalize("NFD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _sorted_parties(parties: Iterable[PartyLine]) -> list[PartyLine]:

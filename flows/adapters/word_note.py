@@ -29,7 +29,14 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
 from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
-from flows.core.danish import count_phrase, deadline_text, period_text, responses_phrase, short_datetime
+from flows.core.danish import (
+    count_phrase,
+    danish_key,
+    deadline_text,
+    period_text,
+    responses_phrase,
+    short_datetime,
+)
 from flows.core.model import LatePolicy, PartyStatus
 from flows.core.quality import NoteFacts, QualityReport, check_note, clean_text
 
@@ -159,8 +166,6 @@ def _parties_section(c: _Compose, assembly: Assembly) -> None:
     c.heading(_say("headings", "parties"))
     c.add(_say("text", "sent_to", title=clean_text(rnd.title), consulted_body=clean_text(rnd.consulted_body)))
     if assembly.parties:
-        from flows.adapters.excel_log import danish_key  # the log's collation, one definition
-
         c.add(_say("text", "sent_to_list"))
         for p in sorted(assembly.parties, key=lambda p: danish_key(p.name)):
             c.add(clean_text(p.name))
@@ -259,7 +264,6 @@ def _late_section(c: _Compose, assembly: Assembly) -> None:
 
 
 def _silent_section(c: _Compose, parties: Sequence[PartyLine]) -> None:
-    from flows.adapters.excel_log import danish_key
 
     silent = [p for p in parties if p.status in (PartyStatus.NOT_ANSWERED, PartyStatus.UNDELIVERED)]
     c.heading(_say("headings", "silent"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,3 +101,13 @@ def short_datetime(moment: datetime) -> str:
     """ "24.10.2025 kl. 23.59", for tables and receipts."""
     when = local(moment)
     return f"{when:%d.%m.%Y} kl. {when:%H.%M}"
+
+
+_DANISH_ORDER = str.maketrans({"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"})
+
+
+def danish_key(name: str) -> str:
+    """A sort key with Danish collation: æ, ø, å after z; other accents sort with their letter."""
+    folded = name.casefold().translate(_DANISH_ORDER)
+    decomposed = unicodedata.normalize("NFD", folded)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
