@@ -206,10 +206,10 @@ def _responses(
             if late
             else _say("text", "party_label", party=clean_text(r.party))
         )
+        c.heading(label, 2)
         if r.no_remarks:
             c.add(_say("text", "no_remarks", party=clean_text(r.party)))
             continue
-        c.heading(label, 2)
         _body(c, assembly, r, remarks.get(r.number, []))
 
 

@@ -119,14 +119,15 @@ def test_several_remarks_each_with_section_and_reply(tmp_path: Path) -> None:
 
 
 def test_no_remarks_response_is_stated_briefly(tmp_path: Path) -> None:
-    """An "ingen bemærkninger" reply is one sentence, counted, with no quote or placeholder."""
+    """An "ingen bemærkninger" reply is its party's heading and one sentence: no quote, no placeholder."""
     a = make_assembly(2)
     a.responses[1] = dataclasses.replace(a.responses[1], text="Ingen bemærkninger", no_remarks=True)
     a.remarks = a.remarks[:1]
     paras, _ = _note(tmp_path, a)
     texts = _texts(paras)
     assert "Røde Kors Hovedstaden har ingen bemærkninger til udkastet." in texts
-    assert "Røde Kors Hovedstaden:" not in texts
+    heading = texts.index("Røde Kors Hovedstaden:")
+    assert texts[heading + 1] == "Røde Kors Hovedstaden har ingen bemærkninger til udkastet."
     assert any("modtaget to skriftlige" in t for t in texts)
 
 
