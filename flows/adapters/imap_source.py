@@ -203,6 +203,8 @@ class ImapSource:
     def batches(self, cursor: Cursor | None, size: int) -> Iterator[Batch]:
         """New messages oldest first, ``size`` UIDs per FETCH; nothing on the server changes."""
         last, notes = self._start(cursor)
+        if cursor is not None and last:
+            self._sweep_committed(last)
         uids = self._new_uids(last)
         if not uids and notes:
             yield Batch([], Cursor(self.mailbox_key, self.uidvalidity, 0), notes)
@@ -276,8 +278,8 @@ class ImapSource:
     def acknowledge(self, batch: Batch) -> None:
         """Move the committed batch to the processed folder; failures are logged, never raised.
 
-        A failed move only means the next run fetches those UIDs again, and the unique keys on
-        the raw rows absorb that (§6 case 1).
+        A failed move is retried by the next run's sweep of UIDs up to the committed cursor;
+        were they fetched again, the unique keys on the raw rows would absorb them (§6 case 1).
         """
         uids = [m.uid for m in batch.messages if m.uid is not None and m.uidvalidity == self.uidvalidity]
         if not uids or self._conn is None:
@@ -287,6 +289,29 @@ class ImapSource:
             self._move(uid_set(uids))
         except (MailSourceError, imaplib.IMAP4.error, OSError) as exc:
             log.warning("could not move %d message(s) to %s: %s", len(uids), self.processed_folder, exc)
+
+    def _sweep_committed(self, last: int) -> None:
+        """Move what an earlier run stored but did not get to move (it died, or the move failed).
+
+        The cursor is committed in the same transaction as the raw rows, so every UID up to it
+        still in the folder is already stored; without this sweep it would stay there for good.
+        """
+        try:
+            typ, data = self._call(self.conn.uid, "SEARCH", "UID", f"1:{last}")
+            if typ != "OK":
+                return
+            stale = sorted(
+                {int(t) for line in data if line for t in line.split() if t.isdigit() and int(t) <= last}
+            )
+            if stale:
+                log.info(
+                    "moving %d message(s) stored by an earlier run to %s", len(stale), self.processed_folder
+                )
+                self._ensure_folder(self.processed_folder)
+                for start in range(0, len(stale), 500):
+                    self._move(uid_set(stale[start : start + 500]))
+        except (MailSourceError, imaplib.IMAP4.error, OSError) as exc:
+            log.warning("could not move earlier stored messages to %s: %s", self.processed_folder, exc)
 
     def _ensure_folder(self, folder: str) -> None:
         typ, data = self._call(self.conn.list, '""', _quote(folder))

@@ -303,7 +303,8 @@ def believed_results(msg: ParsedMessage, authserv_id: str) -> list[str]:
         candidates = [next((v for v in values if _authserv(v) == authserv_id.lower()), "")]
     else:
         candidates = []
-    return [v for v in candidates if v and _authserv(v) == authserv_id.lower()]
+    ours = [v for v in candidates if v and _authserv(v) == authserv_id.lower()]
+    return ours[:1]  # the issue: only the topmost of our own headers is believed
 
 
 def _count_above_received(order: list[str]) -> int:
