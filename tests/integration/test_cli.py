@@ -35,6 +35,15 @@ def test_a_bad_round_file_gives_one_line_and_no_traceback(tmp_path: Path) -> Non
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_an_unknown_round_gives_one_danish_line(tmp_path: Path) -> None:
+    """`hoering collect` on a round that was never opened says so in one line."""
+    result = run(["collect", "findes-ikke"], tmp_path)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == "hoering collect: ukendt høring: 'findes-ikke' (kør 'hoering open' først)"
+
+
 def test_bad_now_is_refused_before_anything_runs(tmp_path: Path) -> None:
     """--now without a UTC offset is refused."""
     result = run(["--now", "2025-10-25T08:00:00", "status", "x"], tmp_path)
