@@ -13,17 +13,26 @@ SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, NORMAL sync, foreign keys and a busy timeout."""
+    """An engine; SQLite gets WAL, NORMAL sync, foreign keys, a busy timeout, BEGIN IMMEDIATE."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver's own implicit BEGIN is turned off; "begin" below issues ours.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            # A deferred transaction that has read and then writes fails at once with
+            # "database is locked" when another writer committed in between (WAL snapshot);
+            # taking the write lock up front makes concurrent runs wait their turn instead.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
