@@ -167,14 +167,22 @@ def check(app: App, truth: Truth, fetched: int) -> Completeness:
     stored_shas = {s.sha256 for s in stored}
     missing = [f for sha, files in truth.files_by_sha.items() if sha not in stored_shas for f in files]
     result.mismatch("not stored", missing)
-    result.mismatch("stored but not in the truth", [s.source_name for s in stored if s.sha256 not in truth.by_sha])
+    result.mismatch(
+        "stored but not in the truth", [s.source_name for s in stored if s.sha256 not in truth.by_sha]
+    )
 
     items_per_raw = Counter(raw_id for raw_id, *_ in summary)
     result.processed = sum(1 for s in stored if s.state == "processed")
-    result.mismatch("not processed", [f"{s.source_name} ({s.state})" for s in stored if s.state != "processed"])
+    result.mismatch(
+        "not processed", [f"{s.source_name} ({s.state})" for s in stored if s.state != "processed"]
+    )
     result.mismatch(
         "not exactly one item",
-        [f"{s.source_name} ({items_per_raw.get(s.raw_id, 0)} items)" for s in stored if items_per_raw.get(s.raw_id, 0) != 1],
+        [
+            f"{s.source_name} ({items_per_raw.get(s.raw_id, 0)} items)"
+            for s in stored
+            if items_per_raw.get(s.raw_id, 0) != 1
+        ],
     )
 
     expected = truth.expected_counted() & stored_shas
@@ -190,7 +198,10 @@ def check(app: App, truth: Truth, fetched: int) -> Completeness:
     name = {sha: t.file for sha, t in truth.by_sha.items()}
     result.mismatch(
         "counted but should not be",
-        [f"{name.get(sha, sha)} ({truth.by_sha[sha].kind if sha in truth.by_sha else '?'})" for sha in counted.keys() - expected],
+        [
+            f"{name.get(sha, sha)} ({truth.by_sha[sha].kind if sha in truth.by_sha else '?'})"
+            for sha in counted.keys() - expected
+        ],
     )
     result.mismatch("should count but does not", [name[sha] for sha in expected - counted.keys()])
     wrong_party = [

@@ -12,7 +12,6 @@ completeness fails ``run`` raises :class:`BenchIncompleteError` after printing t
 from __future__ import annotations
 
 import email
-import hashlib
 import html
 import json
 import math
@@ -28,12 +27,13 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from flows.bench import completeness as completeness_mod
 from flows.bench import floors
+from flows.bench import stages as stages_mod
 from flows.bench.corpus import CorpusInfo, generate
+from flows.core.errors import HoeringError
 
 CHUNK = 1000
-WORD_FLOOR_CAP = 50_000  # Word's text ceiling is about 70k quotes (§2.5); beyond that the note groups
-GROUPING_CAP = 200_000  # texts held in memory for the P/R check
 _TAGS = re.compile(r"<[^>]+>")
 
 # Targets of the issue. Rates are per second; "max_s" is wall seconds at the size it names.
@@ -46,6 +46,8 @@ EXPONENT_MAX = 1.15
 PREFECT_SHARE_MAX = 0.05
 GROUPING_MIN = 0.95
 RSS_MAX_MB = 1024.0
+MUNICIPAL_MAX_S = 60.0
+PREFECT_MAX = 20_000  # the whole round under Prefect runs at the largest size not above this
 
 
 @dataclass
@@ -170,7 +172,9 @@ def _xlsx_parts(message: Message) -> list[bytes]:
     return found
 
 
-def corpus_floors(corpus: CorpusInfo, database_url: str | None, work: Path) -> tuple[list[Stage], CorpusFacts]:
+def corpus_floors(
+    corpus: CorpusInfo, database_url: str | None, work: Path
+) -> tuple[list[Stage], CorpusFacts]:
     """One streaming pass: the ingest floors on the same bytes, plus the facts the checks need.
 
     Raw store (read + write + fsync), MIME parse, template read, exact dedup and persist (raw
@@ -275,3 +279,543 @@ def exponents(small: list[Stage], large: list[Stage], n_small: int, n_large: int
     return found
 
 
+# ------------------------------------------------------------------ pipeline stages (the product's services)
+
+
+class BenchIncompleteError(HoeringError):
+    """The benchmark lost or miscounted messages against the ground truth (the CI check)."""
+
+
+@dataclass
+class SizeRun:
+    n: int
+    stages: list[Stage]
+    facts: CorpusFacts
+    completeness: dict[str, Any] = field(default_factory=dict)
+    grouping: dict[str, Any] = field(default_factory=dict)
+    prefect: dict[str, Any] | None = None
+
+
+def _floor(stages: list[Stage], *names: str) -> float | None:
+    found = {s.name.removeprefix("floor:"): s.wall_s for s in stages if s.name.startswith("floor:")}
+    return sum(found.get(n, 0.0) for n in names) or None
+
+
+def _ingest_stages(product: stages_mod.Product, result: stages_mod.IngestResult) -> list[Stage]:
+    ingest = timed("ingest", lambda: stages_mod.ingest(product, result, time.perf_counter))
+    ingest.detail.update(
+        processed=result.processed,
+        stored=result.stored,
+        quarantined=result.quarantined,
+        by_kind=result.by_kind,
+        problems=result.problems[:10],
+        batch=product.settings(stages_mod.COLLECT_NOW).ingest_batch,
+    )
+    fetch = Stage("ingest:fetch", wall_s=result.fetch_s, cpu_s=result.fetch_cpu_s, items=result.fetched)
+    fetch.peak_rss_mb = ingest.peak_rss_mb
+    process = Stage(
+        "ingest:process",
+        wall_s=ingest.wall_s - result.fetch_s,
+        cpu_s=ingest.cpu_s - result.fetch_cpu_s,
+        items=result.processed,
+    )
+    process.peak_rss_mb = ingest.peak_rss_mb
+    return [ingest, fetch, process]
+
+
+def _grouping_stage(product: stages_mod.Product, truth: completeness_mod.Truth, out: dict[str, Any]) -> Stage:
+    """group_campaigns over the texts the product groups (counted, with remarks), P/R vs the truth."""
+    from flows.core.campaigns import group_campaigns
+
+    texts = stages_mod.counted_texts(product)
+    predicted: dict[int, str | None] = {}
+
+    def call() -> int:
+        predicted.update(group_campaigns({rid: text for rid, (text, _sha) in texts.items()}))
+        return len(texts)
+
+    stage = timed("campaign_grouping", call)
+    labels = {
+        rid: (truth.by_sha[sha].campaign if sha in truth.by_sha else None) for rid, (_t, sha) in texts.items()
+    }
+    out.update(grouping_scores(predicted, labels), texts=len(texts))
+    stage.detail.update(out)
+    stage.target = f"precision and recall >= {GROUPING_MIN}"
+    if stage.error is None:
+        stage.target_met = out["precision"] >= GROUPING_MIN and out["recall"] >= GROUPING_MIN
+        if not stage.target_met:
+            stage.shortfall = (
+                f"precision {out['precision']:.3f}, recall {out['recall']:.3f} (target {GROUPING_MIN}: "
+                f"short by {max(0.0, GROUPING_MIN - out['precision']):.3f} / "
+                f"{max(0.0, GROUPING_MIN - out['recall']):.3f})"
+            )
+    return stage
+
+
+def _output_stages(product: stages_mod.Product, work: Path) -> list[Stage]:
+    """Assembly read (includes the product's own grouping), then the log and the note, each with its floor."""
+    holder: dict[str, Any] = {}
+
+    def read() -> int:
+        holder["assembly"] = stages_mod.build_assembly(product)
+        a = holder["assembly"]
+        return len(a.responses) + len(a.remarks)
+
+    found = [timed("assembly_read", read)]
+    assembly = holder.get("assembly")
+    if assembly is None:
+        return found
+    out = work / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    cells = stages_mod.log_cells(assembly)
+    log_floor = from_floor(floors.excel_floor(cells, out / "floor-log.xlsx"))
+
+    def log() -> int:
+        stages_mod.write_log(assembly, out / "hoeringslog.xlsx")
+        return len(cells)
+
+    log_stage = timed("excel_log", log)
+    finish(log_stage, log_floor.wall_s)
+    paragraphs = stages_mod.note_paragraphs(assembly)
+    note_floor = from_floor(floors.word_floor(paragraphs, out / "floor-note.docx"))
+    problems: list[str] = []
+
+    def note() -> int:
+        problems.extend(stages_mod.write_note(product, assembly, out / "hoeringsnotat.docx"))
+        return len(paragraphs)
+
+    note_stage = timed("word_note", note)
+    note_stage.detail["quality_problems"] = problems[:5]
+    finish(note_stage, note_floor.wall_s)
+    return [*found, log_floor, log_stage, note_floor, note_stage]
+
+
+def _templates(corpus: CorpusInfo) -> int:
+    from flows.adapters.response_template import read_template
+
+    count = 0
+    for chunk in _chunks(corpus):
+        for _index, _truth, data in chunk:
+            for workbook in _xlsx_parts(email.message_from_bytes(data)):
+                read_template(workbook)
+                count += 1
+    return count
+
+
+def pipeline_stages(corpus: CorpusInfo, database_url: str | None, work: Path, run: SizeRun) -> list[Stage]:
+    """The product's stages on a fresh data dir and database, and the completeness check after ingest."""
+    truth = completeness_mod.read_truth(corpus.truth)
+    found: list[Stage] = []
+    with stages_mod.fresh_database(database_url) as url:
+        product = stages_mod.Product(corpus, work / "data", url)
+        try:
+            found.append(timed("open", lambda: stages_mod.open_round(product)))
+            invite_detail: dict[str, Any] = {}
+            invite = timed("invite", lambda: stages_mod.invite(product, invite_detail))
+            invite.detail.update(invite_detail)
+            found.append(invite)
+            result = stages_mod.IngestResult()
+            found += _ingest_stages(product, result)
+            checked = completeness_mod.check(product.app(stages_mod.COLLECT_NOW), truth, result.fetched)
+            if found[-3].error:
+                checked.problems.insert(0, f"ingest failed: {found[-3].error}")
+            run.completeness = completeness_mod.as_dict(checked)
+            found.append(timed("template_extraction", lambda: _templates(corpus)))
+            found.append(_grouping_stage(product, truth, run.grouping))
+            found += _output_stages(product, work)
+        finally:
+            product.close()
+    return found
+
+
+def _attach_floors(stages: list[Stage]) -> None:
+    """Each pipeline stage against the sum of the floors it stands for (same bytes, same run)."""
+    parts = {
+        "ingest": ("raw_store", "mime_parse", "template_read", "exact_dedup", "persist"),
+        "ingest:fetch": ("raw_store",),
+        "ingest:process": ("mime_parse", "template_read", "exact_dedup", "persist"),
+        "template_extraction": ("template_read",),
+    }
+    for stage in stages:
+        names = parts.get(stage.name)
+        if names and not stage.error:
+            finish(stage, _floor(stages, *names))
+        if stage.name == "ingest":
+            check_rate(stage, TARGETS["ingest"]["min_rate"])
+
+
+def _round_stage(stages: list[Stage], n: int) -> Stage:
+    """The issue's "whole round" (ingest, grouping, log, note): grouping runs inside assembly_read."""
+    names = ("ingest", "assembly_read", "excel_log", "word_note")
+    parts = [s for s in stages if s.name in names]
+    stage = Stage("round", items=n)
+    stage.wall_s = sum(s.wall_s for s in parts)
+    stage.cpu_s = sum(s.cpu_s for s in parts)
+    stage.peak_rss_mb = max((s.peak_rss_mb for s in parts), default=0.0)
+    errors = [f"{s.name}: {s.error}" for s in parts if s.error]
+    stage.error = "; ".join(errors) or None
+    floor_names = (
+        "raw_store",
+        "mime_parse",
+        "template_read",
+        "exact_dedup",
+        "persist",
+        "excel_log",
+        "word_note",
+    )
+    finish(stage, _floor(stages, *floor_names))
+    stage.detail["parts"] = list(names)
+    return stage
+
+
+def run_size(
+    n: int,
+    database_url: str | None,
+    work: Path,
+    *,
+    seed: int = 1,
+    pipeline: bool = True,
+    prefect: bool = False,
+) -> SizeRun:
+    corpus_dir = work / f"corpus-{n}"
+    stage = Stage("generate")
+    cpu = time.process_time()
+    corpus = generate(n, corpus_dir, seed=seed)
+    stage.wall_s, stage.cpu_s, stage.items = corpus.seconds, time.process_time() - cpu, n
+    stage.peak_rss_mb = peak_rss_mb()
+    stage.detail.update(bytes=corpus.files_bytes, kinds=corpus.kinds)
+    finish(stage, None)
+    os.sync()  # the generator's dirty pages must not be flushed on the raw-store floor's clock
+    floor_stages, facts = corpus_floors(corpus, database_url, work)
+    run = SizeRun(n, [stage, *floor_stages], facts)
+    if pipeline:
+        run.stages += pipeline_stages(corpus, database_url, work, run)
+        _attach_floors(run.stages)
+        run.stages.append(_round_stage(run.stages, n))
+    if prefect:
+        run.prefect = whole_round(corpus, database_url, work)
+        run.stages.append(_prefect_stage(run.prefect, n))
+    return run
+
+
+def whole_round(corpus: CorpusInfo, database_url: str | None, work: Path) -> dict[str, Any]:
+    """Plain services, then the Prefect flows, over the same corpus (each on a fresh dir and db)."""
+    from flows.bench import prefect_round
+
+    plain = prefect_round.plain_chain(corpus, work / "round-plain", database_url, prefect_round.STEPS)
+    flows_chain = prefect_round.prefect_chain(
+        corpus, work / "round-prefect", database_url, prefect_round.STEPS
+    )
+    batches = math.ceil(corpus.messages / _ingest_batch())
+    return {"n": corpus.messages, **prefect_round.compare(plain, flows_chain, batches)}
+
+
+def _ingest_batch() -> int:
+    from flows.settings import Settings
+
+    return Settings().ingest_batch
+
+
+def _prefect_stage(result: Mapping[str, Any], n: int) -> Stage:
+    stage = Stage("round_prefect", wall_s=float(result["prefect_total_s"]), items=n)
+    stage.peak_rss_mb = peak_rss_mb()
+    finish(stage, float(result["plain_total_s"]))
+    stage.detail.update(result)
+    share = result["prefect_share"]
+    stage.target = f"Prefect share < {PREFECT_SHARE_MAX:.0%}"
+    if share is not None:
+        stage.target_met = share < PREFECT_SHARE_MAX
+        if not stage.target_met:
+            stage.shortfall = f"share {share:.1%}, {share - PREFECT_SHARE_MAX:.1%} over"
+    return stage
+
+
+def municipal_round(
+    database_url: str | None, work: Path, *, responses: int = 200, seed: int = 1
+) -> dict[str, Any]:
+    """A 50-party round whose mail all arrives at the close run: deadline run start → note finished."""
+    from flows.bench import prefect_round
+
+    corpus = generate(responses, work / "municipal-corpus", seed=seed, parties=50)
+    steps = ("open", "invite", "close", "assemble")
+    chain = prefect_round.prefect_chain(corpus, work / "municipal", database_url, steps)
+    value = chain.deadline_to_note_s
+    return {
+        "parties": 50,
+        "responses": responses,
+        "close_s": chain.steps.get("close"),
+        "assemble_s": chain.steps.get("assemble"),
+        "deadline_to_note_s": value,
+        "target_s": MUNICIPAL_MAX_S,
+        "target_met": value <= MUNICIPAL_MAX_S,
+        "shortfall": None if value <= MUNICIPAL_MAX_S else f"{value - MUNICIPAL_MAX_S:.1f} s over",
+    }
+
+
+# ------------------------------------------------------------------ run
+
+
+def _projection(round_stage: Stage | None, exponent: float | None) -> float | None:
+    """Seconds for 1M responses from the measured round, scaled by its exponent (1.0 if unknown)."""
+    if round_stage is None or round_stage.error or not round_stage.items:
+        return None
+    k = max(1.0, exponent) if exponent is not None else 1.0
+    return float(round_stage.wall_s * (1_000_000 / round_stage.items) ** k)
+
+
+def _target(name: str, goal: str, value: Any, met: bool | None, shortfall: str | None) -> dict[str, Any]:
+    return {"name": name, "target": goal, "value": value, "met": met, "shortfall": None if met else shortfall}
+
+
+def targets(report: Mapping[str, Any], high: SizeRun) -> list[dict[str, Any]]:
+    by_name = {s.name: s for s in high.stages}
+    found: list[dict[str, Any]] = []
+    ingest = by_name.get("ingest")
+    if ingest is not None and not ingest.error:
+        rate = ingest.items_per_s
+        found.append(
+            _target(
+                "ingest_rate",
+                f">= {TARGETS['ingest']['min_rate']:g} msgs/s end to end (issue: at N=100,000; here N={high.n})",
+                round(rate, 1),
+                rate >= TARGETS["ingest"]["min_rate"],
+                f"{TARGETS['ingest']['min_rate'] - rate:.0f} msgs/s short ({rate / TARGETS['ingest']['min_rate']:.0%})",
+            )
+        )
+    projected = report.get("round_1m_projected_s")
+    if projected is not None:
+        limit = TARGETS["round_prefect"]["max_s_per_million"]
+        found.append(
+            _target(
+                "round_1m",
+                f"ingest+grouping+log+note for 1,000,000 in < {limit:g} s (projected from N={high.n})",
+                round(projected, 1),
+                projected < limit,
+                f"{projected - limit:.0f} s over ({projected / limit:.1f}×)",
+            )
+        )
+    rss = max((s.peak_rss_mb for s in high.stages), default=0.0)
+    found.append(
+        _target(
+            "peak_rss",
+            f"< {RSS_MAX_MB:g} MB",
+            round(rss, 1),
+            rss < RSS_MAX_MB,
+            f"{rss - RSS_MAX_MB:.0f} MB over",
+        )
+    )
+    for stage, k in (report.get("exponents") or {}).items():
+        if k is not None and not stage.startswith("floor:") and stage != "generate":
+            found.append(
+                _target(
+                    f"exponent:{stage}",
+                    f"<= {EXPONENT_MAX}",
+                    round(k, 3),
+                    k <= EXPONENT_MAX,
+                    f"{k - EXPONENT_MAX:.2f} over",
+                )
+            )
+    share = (report.get("prefect") or {}).get("prefect_share")
+    if share is not None:
+        found.append(
+            _target(
+                "prefect_share",
+                f"< {PREFECT_SHARE_MAX:.0%}",
+                round(share, 4),
+                share < PREFECT_SHARE_MAX,
+                f"{share - PREFECT_SHARE_MAX:.1%} over",
+            )
+        )
+    grouping = report.get("grouping") or {}
+    if "precision" in grouping:
+        p, r = grouping["precision"], grouping["recall"]
+        found.append(
+            _target(
+                "grouping",
+                f"precision and recall >= {GROUPING_MIN}",
+                {"precision": round(p, 4), "recall": round(r, 4)},
+                p >= GROUPING_MIN and r >= GROUPING_MIN,
+                f"precision short by {max(0.0, GROUPING_MIN - p):.3f}, recall short by {max(0.0, GROUPING_MIN - r):.3f}",
+            )
+        )
+    municipal = report.get("municipal")
+    if municipal:
+        found.append(
+            _target(
+                "municipal_deadline_to_note",
+                f"<= {MUNICIPAL_MAX_S:g} s (50 parties, under Prefect)",
+                round(municipal["deadline_to_note_s"], 2),
+                municipal["target_met"],
+                municipal["shortfall"],
+            )
+        )
+    ok = bool(report["completeness"].get("ok"))
+    found.append(
+        _target(
+            "completeness",
+            "fetched = stored = processed; counted = truth",
+            ok,
+            ok,
+            "; ".join(report["completeness"].get("problems", [])),
+        )
+    )
+    return found
+
+
+def run(
+    n: int,
+    database_url: str | None = None,
+    json_output: bool = False,
+    *,
+    small: int | None = None,
+    work_dir: Path | None = None,
+    seed: int = 1,
+    prefect: bool = True,
+    prefect_max: int = PREFECT_MAX,
+    warm_up: bool = True,
+) -> dict[str, Any]:
+    """Both sizes, every stage, the derived figures; prints a table or one JSON document.
+
+    ``small=0`` runs one size only (no exponents). The whole round under Prefect runs at the
+    largest size not above ``prefect_max``. Raises :class:`BenchIncompleteError` (after printing)
+    when a message was lost or miscounted at either size.
+    """
+    small = max(200, n // 10) if small is None else small
+    with tempfile.TemporaryDirectory(prefix="hoering-bench-") as tmp:
+        work = work_dir or Path(tmp)
+        warm = 0.0
+        if warm_up:
+            started = time.perf_counter()
+            run_size(60, database_url, work / "warm-up", seed=seed + 1, prefect=prefect)
+            warm = time.perf_counter() - started
+        low = None
+        if small and small < n:
+            low = run_size(
+                small, database_url, work / "small", seed=seed, prefect=prefect and n > prefect_max >= small
+            )
+        high = run_size(n, database_url, work / "large", seed=seed, prefect=prefect and n <= prefect_max)
+        municipal = municipal_round(database_url, work, seed=seed) if prefect else None
+    found = exponents(low.stages, high.stages, small, n) if low else {}
+    round_stage = next((s for s in high.stages if s.name == "round"), None)
+    prefect_result = high.prefect or (low.prefect if low else None)
+    report: dict[str, Any] = {
+        "n": n,
+        "n_small": small if low else None,
+        "database": _redact(database_url) or "sqlite (default)",
+        "warm_up_s": warm,
+        "stages": [asdict(s) for s in high.stages],
+        "stages_small": [{"name": s.name, "wall_s": s.wall_s, "items": s.items} for s in low.stages]
+        if low
+        else [],
+        "exponents": found,
+        "grouping": high.grouping,
+        "completeness": high.completeness,
+        "completeness_small": low.completeness if low else None,
+        "round_1m_projected_s": _projection(round_stage, found.get("round")),
+        "prefect": prefect_result,
+        "prefect_share": prefect_result["prefect_share"] if prefect_result else None,
+        "deadline_to_note_s": prefect_result["deadline_to_note_s"] if prefect_result else None,
+        "municipal": municipal,
+        "ground_truth": {
+            "messages": n,
+            "distinct_bytes": high.facts.unique_sha256,
+            "kinds": dict(high.facts.kinds),
+            "expected_remarks": high.facts.expected_remarks,
+        },
+    }
+    report["targets"] = targets(report, high)
+    report["targets_missed"] = [t for t in report["targets"] if t["met"] is False]
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str) if json_output else render(report))
+    failed = [
+        c for c in (high.completeness, low.completeness if low else None) if c is not None and not c.get("ok")
+    ]
+    if failed:
+        problems = "; ".join(p for c in failed for p in c.get("problems", ["no completeness check ran"]))
+        raise BenchIncompleteError(f"benchmark incomplete: {problems}")
+    return report
+
+
+def _redact(url: str | None) -> str | None:
+    return re.sub(r"//[^@/]*@", "//***@", url) if url else None
+
+
+def render(report: Mapping[str, Any]) -> str:
+    small = f" (exponent from N={report['n_small']})" if report["n_small"] else ""
+    lines = [
+        f"hoering bench: N={report['n']}{small}, database {report['database']}, warm-up {report['warm_up_s']:.1f} s",
+        f"{'stage':<22}{'wall s':>9}{'cpu s':>9}{'items':>9}{'items/s':>10}{'RSS MB':>8}{'eff.':>7}{'k':>6}  note",
+    ]
+    exps = report["exponents"]
+    for s in report["stages"]:
+        eff = f"{s['efficiency']:.2f}" if s["efficiency"] is not None else "-"
+        k = exps.get(s["name"])
+        verdict = (
+            "" if s["target_met"] is None else ("ok" if s["target_met"] else f"MISSED: {s['shortfall']}")
+        )
+        lines.append(
+            f"{s['name']:<22}{s['wall_s']:>9.3f}{s['cpu_s']:>9.3f}{s['items']:>9}{s['items_per_s']:>10.0f}"
+            f"{s['peak_rss_mb']:>8.0f}{eff:>7}{(f'{k:.2f}' if k is not None else '-'):>6}  {s['error'] or verdict}"
+        )
+    g = report["grouping"]
+    if "precision" in g:
+        lines.append(
+            f"grouping: precision {g['precision']:.3f}, recall {g['recall']:.3f} over {g['texts']} texts"
+        )
+    c = report["completeness"]
+    lines.append(
+        f"completeness: {'ok' if c.get('ok') else 'FAILED'}: files {c.get('files')}, fetched {c.get('fetched')}, "
+        f"stored {c.get('stored')}/{c.get('distinct_bytes')}, processed {c.get('processed')}, "
+        f"counted {c.get('counted')}/{c.get('counted_expected')}"
+    )
+    for what, files in (c.get("mismatches") or {}).items():
+        lines.append(f"  {what}: {', '.join(files[:5])}")
+    p = report["prefect"]
+    if p:
+        lines.append(
+            f"whole round (N={p['n']}): plain {p['plain_total_s']:.1f} s, Prefect {p['prefect_total_s']:.1f} s "
+            f"({p['mode']}), share {p['prefect_share']:.1%}, {p['overhead_ms_per_task_run']:.0f} ms/task run, "
+            f"deadline→note {p['deadline_to_note_s']:.1f} s"
+        )
+    m = report["municipal"]
+    if m:
+        lines.append(
+            f"municipal round (50 parties, {m['responses']} mails): deadline→note {m['deadline_to_note_s']:.1f} s"
+        )
+    if report["round_1m_projected_s"] is not None:
+        lines.append(f"round at 1,000,000 (projected): {report['round_1m_projected_s']:.0f} s")
+    for t in report["targets_missed"]:
+        lines.append(f"MISSED {t['name']}: {t['value']} (target {t['target']}): {t['shortfall']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m flows.bench.harness``: the same as ``hoering bench`` with a few more knobs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="hoering bench")
+    parser.add_argument("--responses", type=int, default=2000)
+    parser.add_argument("--database")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--small", type=int, help="the second size for exponents; 0: none")
+    parser.add_argument("--no-prefect", action="store_true")
+    parser.add_argument("--prefect-max", type=int, default=PREFECT_MAX)
+    parser.add_argument("--work-dir", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        run(
+            args.responses,
+            args.database,
+            args.json,
+            small=args.small,
+            prefect=not args.no_prefect,
+            prefect_max=args.prefect_max,
+            work_dir=args.work_dir,
+        )
+    except BenchIncompleteError as exc:
+        print(exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

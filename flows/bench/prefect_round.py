@@ -59,7 +59,9 @@ def _timed(chain: Chain, step: str, call: Callable[[], Any]) -> None:
     chain.steps[step] = time.perf_counter() - started
 
 
-def plain_chain(corpus: CorpusInfo, data_dir: Path, database_url: str | None, steps: tuple[str, ...]) -> Chain:
+def plain_chain(
+    corpus: CorpusInfo, data_dir: Path, database_url: str | None, steps: tuple[str, ...]
+) -> Chain:
     """The same steps as the flows, as direct service calls in one process."""
     from flows.services import closing
     from flows.services.assembling import assemble

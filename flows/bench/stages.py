@@ -8,6 +8,7 @@ floor (§4) on exactly the same cells and paragraphs, in the same run.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -123,6 +124,7 @@ class IngestResult:
     by_kind: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     fetch_s: float = 0.0
+    fetch_cpu_s: float = 0.0
 
 
 def ingest(product: Product, result: IngestResult, clock: Callable[[], float]) -> int:
@@ -131,9 +133,9 @@ def ingest(product: Product, result: IngestResult, clock: Callable[[], float]) -
     from flows.services.ingesting import process_batch
 
     app = product.app(COLLECT_NOW)
-    started = clock()
+    started, cpu = clock(), time.process_time()
     report = fetch(app)
-    result.fetch_s = clock() - started
+    result.fetch_s, result.fetch_cpu_s = clock() - started, time.process_time() - cpu
     result.fetched, result.stored = report.fetched, report.stored
     for ids in chunks(pending_raw_ids(app), app.settings.ingest_batch):
         batch = process_batch(app, product.corpus.round_id, ids)
@@ -154,10 +156,12 @@ def counted_texts(product: Product) -> dict[int, tuple[str, str]]:
 
     app = product.app(COLLECT_NOW)
     with app.db.transaction() as session:
-        shas = dict(session.execute(select(RawMessageRow.id, RawMessageRow.sha256)).tuples())
+        shas = {i: s for i, s in session.execute(select(RawMessageRow.id, RawMessageRow.sha256))}
         return {
             r.id: (r.text, shas.get(r.raw_message_id or -1, ""))
-            for r in session.scalars(select(ResponseRow).where(ResponseRow.round_id == product.corpus.round_id))
+            for r in session.scalars(
+                select(ResponseRow).where(ResponseRow.round_id == product.corpus.round_id)
+            )
             if is_counted(r) and not r.no_remarks
         }
 
