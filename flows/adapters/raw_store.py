@@ -20,8 +20,11 @@ class RawStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes) -> tuple[str, Path]:
-        """Store ``data`` (idempotent) and return its sha256 and path."""
+    def put(self, data: bytes, *, durable: bool = True) -> tuple[str, Path]:
+        """Store ``data`` (idempotent) and return its sha256 and path.
+
+        ``durable=False`` skips the fsync, for bytes that can be derived again from a durable blob.
+        """
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha256)
         if path.exists() and path.stat().st_size == len(data):
@@ -30,8 +33,9 @@ class RawStore:
         tmp = path.with_name(f".{sha256}.{os.getpid()}.tmp")
         with tmp.open("wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         tmp.replace(path)
         return sha256, path
 

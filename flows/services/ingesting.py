@@ -1,6 +1,8 @@
 """Turn stored raw messages into classified, matched, recorded items of a round.
 
-One transaction per batch, a savepoint per message: one bad message is quarantined after
+A batch is read in one short transaction, parsed and judged outside any transaction (CPU work
+that may run in parallel), and written in one transaction with bulk statements. If that write
+fails, each message is written on its own, so one bad message is quarantined after
 ``MAX_ATTEMPTS`` tries and never stops the batch.
 """
 
@@ -12,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
     AttachmentRow,
+    EventRow,
     OutboxRow,
     PartyRow,
     RawMessageRow,
@@ -62,55 +65,116 @@ class _Context:
     own_ids: set[str]
     receipts_today: set[str] = field(default_factory=set)
 
+    def index(self, round_id: str) -> RoundIndex:
+        return next(i for i in self.indexes if i.round_id == round_id)
+
+
+@dataclass
+class _Raw:
+    id: int
+    path: str
+    source: str
+    name: str
+    received_at: datetime
+
+
+@dataclass
+class _Item:
+    """One message, judged: everything its rows need except the ids the write assigns."""
+
+    raw: _Raw
+    parsed: ParsedMessage
+    verdict: Classification
+    round_id: str
+    party: PartyRow | None
+    matched_by: str | None
+    kind: str
+    remarks: list[Remark]
+    text: str = ""
+    no_remarks: bool = False
+    late: bool = False
+    number: int = 0
+    duplicate_of_raw: int | None = None
+    duplicate_of: int | None = None
+    collision: bool = False
+
+    @property
+    def reference(self) -> str:
+        return f"{self.round_id}-{self.number:04d}"
+
+    def reset(self) -> None:
+        """Forget what a rolled-back write decided (number, duplicate links)."""
+        self.kind = self.verdict.kind.value
+        self.number, self.duplicate_of, self.duplicate_of_raw, self.collision = 0, None, None, False
+
 
 def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> ProcessReport:
-    """Parse outside any transaction (CPU work, safe to run in parallel), then record in one."""
+    """Read, judge outside any transaction, then write the whole batch at once."""
     report = ProcessReport()
-    parsed = _parse_stored(app, raw_ids)
     with app.db.transaction() as session:
-        context = _load_context(session, app)
-        for raw_id, outcome in parsed.items():
-            raw = session.get(RawMessageRow, raw_id)
-            if raw is None or raw.state != "stored":
-                continue
-            try:
-                if isinstance(outcome, Exception):
-                    raise outcome
-                with session.begin_nested():
-                    kind = _process_one(session, app, context, raw, outcome, collecting_round)
-                report.processed += 1
-                report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
-                report.responses += int(kind == Kind.RESPONSE.value)
-                report.set_aside += int(kind != Kind.RESPONSE.value)
-            except Exception as exc:  # one poison message must not stop the batch
-                _record_failure(session, app, raw, exc, collecting_round, report)
+        ctx = _load_context(session, app)
+        raws = _stored_rows(session, raw_ids)
+    items: list[_Item] = []
+    failed: list[tuple[int, Exception]] = []
+    for raw in raws:
+        try:
+            items.append(_judge(app, ctx, raw, collecting_round))
+        except Exception as exc:  # recorded on the row below, never raised
+            failed.append((raw.id, exc))
+    try:
+        with app.db.transaction() as session:
+            _write(session, app, ctx, items)
+    except Exception as error:  # find the message that broke the batch: write them one by one
+        log.warning("batch write failed (%s); writing its %d messages one by one", error, len(items))
+        items = _write_one_by_one(app, ctx, items, failed)
+    for item in items:
+        report.processed += 1
+        report.by_kind[item.kind] = report.by_kind.get(item.kind, 0) + 1
+        report.responses += int(item.kind == Kind.RESPONSE.value)
+        report.set_aside += int(item.kind != Kind.RESPONSE.value)
+    if failed:
+        with app.db.transaction() as session:
+            for raw_id, problem in failed:
+                _record_failure(session, app, raw_id, problem, collecting_round, report)
     return report
 
 
-def _parse_stored(app: App, raw_ids: list[int]) -> dict[int, ParsedMessage | Exception]:
-    with app.db.transaction() as session:
-        rows = session.execute(
-            select(RawMessageRow.id, RawMessageRow.path, RawMessageRow.source, RawMessageRow.source_name)
-            .where(RawMessageRow.id.in_(raw_ids), RawMessageRow.state == "stored")
-            .order_by(RawMessageRow.received_at, RawMessageRow.id)
-        ).all()
-    parsed: dict[int, ParsedMessage | Exception] = {}
-    for raw_id, path, source, name in rows:
+def _write_one_by_one(
+    app: App, ctx: _Context, items: list[_Item], failed: list[tuple[int, Exception]]
+) -> list[_Item]:
+    written: list[_Item] = []
+    for item in items:
+        item.reset()
         try:
-            parsed[raw_id] = _parse(app, Path(path), source, name)
-        except Exception as exc:  # recorded on the row below, never raised
-            parsed[raw_id] = exc
-    return parsed
+            with app.db.transaction() as session:
+                _write(session, app, ctx, [item])
+            written.append(item)
+        except Exception as exc:  # this one is the poison; the rest go on
+            failed.append((item.raw.id, exc))
+    return written
+
+
+def _stored_rows(session: Session, raw_ids: list[int]) -> list[_Raw]:
+    rows = session.execute(
+        select(
+            RawMessageRow.id,
+            RawMessageRow.path,
+            RawMessageRow.source,
+            RawMessageRow.source_name,
+            RawMessageRow.received_at,
+        )
+        .where(RawMessageRow.id.in_(raw_ids), RawMessageRow.state == "stored")
+        .order_by(RawMessageRow.received_at, RawMessageRow.id)
+    ).all()
+    return [_Raw(*row) for row in rows]
 
 
 def _record_failure(
-    session: Session,
-    app: App,
-    raw: RawMessageRow,
-    exc: Exception,
-    collecting_round: str,
-    report: ProcessReport,
+    session: Session, app: App, raw_id: int, exc: Exception, collecting_round: str, report: ProcessReport
 ) -> None:
+    raw = session.get(RawMessageRow, raw_id)
+    if raw is None:
+        return
     raw.attempts += 1
     raw.error = f"{type(exc).__name__}: {exc}"[:2000]
     if raw.attempts >= MAX_ATTEMPTS:
@@ -119,6 +183,38 @@ def _record_failure(
         app.event(session, collecting_round, "collect", "quarantined", raw_id=raw.id, error=raw.error)
     report.problems.append(f"besked {raw.id}: {raw.error}")
     log.warning("message %s could not be processed: %s", raw.id, raw.error)
+
+
+def _judge(app: App, ctx: _Context, raw: _Raw, collecting_round: str) -> _Item:
+    """Parse, classify, route and match one message: pure work, no database."""
+    parsed = _parse(app, Path(raw.path), raw.source, raw.name)
+    verdict = classify(
+        parsed,
+        own_addresses=ctx.own_addresses,
+        own_message_ids=ctx.own_ids,
+        authserv_id=app.settings.authserv_id,
+    )
+    round_id = route(parsed, ctx.indexes, collecting_round)
+    index = ctx.index(round_id)
+    match = match_party(parsed, index) if verdict.kind == Kind.RESPONSE else None
+    party = ctx.parties.get(match.party_id) if match and match.party_id else None
+    remarks = _remarks(parsed)
+    deadline = effective_deadline(ctx.rounds[round_id].deadline, party.extended_until if party else None)
+    return _Item(
+        raw=raw,
+        parsed=parsed,
+        verdict=verdict,
+        round_id=round_id,
+        party=party,
+        matched_by=match.matched_by if match else None,
+        kind=verdict.kind.value,
+        remarks=remarks,
+        text=_response_text(parsed, remarks),
+        no_remarks=verdict.kind == Kind.RESPONSE
+        and not _has_template_remarks(parsed)
+        and is_no_remarks(parsed.answer_text or parsed.body_text),
+        late=is_late(raw.received_at, deadline),
+    )
 
 
 def _load_context(session: Session, app: App) -> _Context:
@@ -157,125 +253,193 @@ def _parse(app: App, path: Path, source: str, name: str) -> ParsedMessage:
     return parse_message(data, max_bytes=app.settings.max_message_bytes)
 
 
-def _process_one(
-    session: Session,
-    app: App,
-    ctx: _Context,
-    raw: RawMessageRow,
-    parsed: ParsedMessage,
-    collecting_round: str,
-) -> str:
-    verdict = classify(
-        parsed,
-        own_addresses=ctx.own_addresses,
-        own_message_ids=ctx.own_ids,
-        authserv_id=app.settings.authserv_id,
+def _write(session: Session, app: App, ctx: _Context, items: list[_Item]) -> None:
+    """Every row of the batch in bulk statements: responses, attachments, remarks, raw states."""
+    if not items:
+        return
+    _dedupe(session, items)
+    _number(session, items)
+    response_ids = _insert_responses(session, items)
+    by_raw = {item.raw.id: response_ids[n] for n, item in enumerate(items)}
+    for item in items:
+        if item.duplicate_of_raw is not None:
+            item.duplicate_of = by_raw[item.duplicate_of_raw]
+    duplicates = [{"id": by_raw[i.raw.id], "duplicate_of": i.duplicate_of} for i in items if i.duplicate_of]
+    if duplicates:
+        session.execute(update(ResponseRow), duplicates)
+    _insert_attachments(session, app, items, response_ids)
+    _insert_remarks(session, items, response_ids)
+    session.execute(
+        update(RawMessageRow),
+        [
+            {"id": i.raw.id, "state": "processed", "round_id": i.round_id, "message_id": _message_id(i)}
+            for i in items
+        ],
     )
-    round_id = route(parsed, ctx.indexes, collecting_round)
-    index = next(i for i in ctx.indexes if i.round_id == round_id)
-    rnd = ctx.rounds[round_id]
-    match = match_party(parsed, index) if verdict.kind == Kind.RESPONSE else None
-    party = ctx.parties.get(match.party_id) if match and match.party_id else None
-    kind, duplicate_of, collision = _dedupe(session, round_id, parsed, verdict.kind)
-    response = ResponseRow(
-        round_id=round_id,
-        raw_message_id=raw.id,
-        number=_next_number(session, ctx, round_id),
-        kind=kind,
-        channel=_channel(raw, parsed).value,
-        party_id=party.id if party else None,
-        matched_by=match.matched_by if match else None,
-        sender=(parsed.from_address or "")[:400],
-        sender_display=parsed.from_display[:1000],
-        subject=parsed.subject[:2000],
-        message_id=(parsed.message_id or "")[:400] or None,
-        received_at=raw.received_at,
-        late=is_late(
-            raw.received_at, effective_deadline(rnd.deadline, party.extended_until if party else None)
-        ),
-        full_text=parsed.body_text,
-        verified=verdict.verified,
-        duplicate_of=duplicate_of,
-        details={"defects": parsed.defects[:20], "forwarded_author": parsed.forwarded_author},
+    for item in items:
+        if item.kind == Kind.BOUNCE.value and not item.verdict.temporary:
+            _mark_bounced(session, item.round_id, item.parsed, item.verdict)
+    _queue_follow_ups(session, app, ctx, items, response_ids)
+    session.execute(
+        insert(EventRow),
+        [
+            {
+                "round_id": i.round_id,
+                "run_id": app.run_id,
+                "step": "collect",
+                "kind": i.kind,
+                "at": app.now(),
+                "detail": {"response": i.reference, "party": i.party.name if i.party else None},
+            }
+            for i in items
+        ],
     )
-    response.reference = f"{round_id}-{response.number:04d}"
-    remarks = _remarks(parsed)
-    response.text = _response_text(parsed, remarks)
-    response.no_remarks = (
-        kind == Kind.RESPONSE.value
-        and not _has_template_remarks(parsed)
-        and is_no_remarks(parsed.answer_text or parsed.body_text)
-    )
-    response.review_reason = _review_reason(parsed, verdict, kind, party, collision, response) or None
-    session.add(response)
-    session.flush()
-    _store_attachments(session, app, response, parsed)
-    if kind == Kind.RESPONSE.value and not response.no_remarks:
-        for position, remark in enumerate(remarks, start=1):
-            session.add(
-                RemarkRow(
-                    round_id=round_id,
-                    response_id=response.id,
-                    number=f"{response.number}.{position}",
-                    position=position,
-                    section=remark.section,
-                    text=remark.text,
-                    proposal=remark.proposal,
-                )
-            )
-    if kind == Kind.BOUNCE.value and not verdict.temporary:
-        _mark_bounced(session, round_id, parsed, verdict)
-    _queue_follow_ups(session, app, ctx, rnd, response, parsed, verdict)
-    raw.state, raw.round_id = "processed", round_id
-    raw.message_id = response.message_id
-    app.event(
-        session, round_id, "collect", kind, response=response.reference, party=party.name if party else None
-    )
-    return kind
 
 
-def _next_number(session: Session, ctx: _Context, round_id: str) -> int:
-    """The round's next response number, from its counter (safe with batches in parallel)."""
-    statement = (
-        update(RoundRow)
-        .where(RoundRow.id == round_id)
-        .values(next_number=RoundRow.next_number + 1)
-        .returning(RoundRow.next_number)
-        .execution_options(synchronize_session=False)
-    )
-    return int(session.execute(statement).scalar_one()) - 1
+def _message_id(item: _Item) -> str | None:
+    return (item.parsed.message_id or "")[:400] or None
 
 
-def _dedupe(
-    session: Session, round_id: str, parsed: ParsedMessage, kind: Kind
-) -> tuple[str, int | None, bool]:
+def _dedupe(session: Session, items: list[_Item]) -> None:
     """Same Message-ID: the same text is a copy (linked), other text a collision (both kept)."""
-    if kind != Kind.RESPONSE or not parsed.message_id:
-        return kind.value, None, False
-    earlier = session.scalars(
-        select(ResponseRow)
-        .where(
-            ResponseRow.round_id == round_id,
-            ResponseRow.message_id == parsed.message_id[:400],
-            ResponseRow.kind == Kind.RESPONSE.value,
+    keyed = [i for i in items if i.kind == Kind.RESPONSE.value and _message_id(i)]
+    if not keyed:
+        return
+    seen: dict[tuple[str, str | None], tuple[int | None, int | None, str]] = {}
+    for chunk in range(0, len(keyed), 500):
+        ids = {str(_message_id(i)) for i in keyed[chunk : chunk + 500]}
+        rows = session.execute(
+            select(ResponseRow.round_id, ResponseRow.message_id, ResponseRow.id, ResponseRow.full_text)
+            .where(ResponseRow.message_id.in_(ids), ResponseRow.kind == Kind.RESPONSE.value)
+            .order_by(ResponseRow.number.desc())
         )
-        .order_by(ResponseRow.number)
-    ).first()
-    if earlier is None:
-        return kind.value, None, False
-    if _normal(earlier.full_text) == _normal(parsed.body_text):
-        return Kind.DUPLICATE.value, earlier.id, False
-    return kind.value, None, True
+        for round_id, message_id, row_id, text in rows:
+            seen[(round_id, message_id)] = (row_id, None, _normal(text))
+    for item in keyed:
+        key = (item.round_id, str(_message_id(item)))
+        earlier = seen.get(key)
+        text = _normal(item.parsed.body_text)
+        if earlier is None:
+            seen[key] = (None, item.raw.id, text)
+        elif earlier[2] == text:
+            item.kind = Kind.DUPLICATE.value
+            item.duplicate_of, item.duplicate_of_raw = earlier[0], earlier[1]
+        else:
+            item.collision = True
+
+
+def _number(session: Session, items: list[_Item]) -> None:
+    """Take a block of numbers per round from its counter (safe with batches in parallel)."""
+    wanted: dict[str, int] = {}
+    for item in items:
+        wanted[item.round_id] = wanted.get(item.round_id, 0) + 1
+    start: dict[str, int] = {}
+    for round_id, count in wanted.items():
+        statement = (
+            update(RoundRow)
+            .where(RoundRow.id == round_id)
+            .values(next_number=RoundRow.next_number + count)
+            .returning(RoundRow.next_number)
+            .execution_options(synchronize_session=False)
+        )
+        start[round_id] = int(session.execute(statement).scalar_one()) - count
+    for item in items:
+        item.number = start[item.round_id]
+        start[item.round_id] += 1
+
+
+def _insert_responses(session: Session, items: list[_Item]) -> list[int]:
+    rows = [_response_values(item) for item in items]
+    result = session.execute(
+        insert(ResponseRow).returning(ResponseRow.id, sort_by_parameter_order=True), rows
+    )
+    return [int(row_id) for row_id in result.scalars()]
+
+
+def _response_values(item: _Item) -> dict[str, object]:
+    parsed, party, raw = item.parsed, item.party, item.raw
+    return {
+        "round_id": item.round_id,
+        "raw_message_id": raw.id,
+        "number": item.number,
+        "reference": item.reference,
+        "kind": item.kind,
+        "channel": _channel(raw, parsed).value,
+        "party_id": party.id if party is not None else None,
+        "matched_by": item.matched_by,
+        "sender": (parsed.from_address or "")[:400],
+        "sender_display": parsed.from_display[:1000],
+        "subject": parsed.subject[:2000],
+        "message_id": _message_id(item),
+        "received_at": raw.received_at,
+        "late": item.late,
+        "text": item.text,
+        "full_text": parsed.body_text,
+        "no_remarks": item.no_remarks and item.kind == Kind.RESPONSE.value,
+        "verified": item.verdict.verified,
+        "review_reason": _review_reason(item) or None,
+        "decision": None,
+        "duplicate_of": item.duplicate_of,
+        "campaign_key": None,
+        "details": {"defects": parsed.defects[:20], "forwarded_author": parsed.forwarded_author},
+    }
+
+
+def _insert_attachments(session: Session, app: App, items: list[_Item], response_ids: list[int]) -> None:
+    rows = []
+    for item, response_id in zip(items, response_ids, strict=True):
+        for attachment in item.parsed.attachments:
+            path = None
+            if attachment.data:
+                # Derived from the raw message (stored durably already): no fsync needed here.
+                _sha, stored = app.file_store.put(attachment.data, durable=False)
+                path = str(stored)
+            rows.append(
+                {
+                    "response_id": response_id,
+                    "sha256": attachment.sha256,
+                    "path": path,
+                    "display_name": attachment.display_name,
+                    "content_type": attachment.content_type[:200],
+                    "size": len(attachment.data),
+                    "status": "inline" if attachment.inline else ("problem" if attachment.problem else "ok"),
+                    "reason": attachment.problem,
+                    "text": attachment.text,
+                }
+            )
+    if rows:
+        session.execute(insert(AttachmentRow), rows)
+
+
+def _insert_remarks(session: Session, items: list[_Item], response_ids: list[int]) -> None:
+    rows = []
+    for item, response_id in zip(items, response_ids, strict=True):
+        if item.kind != Kind.RESPONSE.value or item.no_remarks:
+            continue
+        for position, remark in enumerate(item.remarks, start=1):
+            rows.append(
+                {
+                    "round_id": item.round_id,
+                    "response_id": response_id,
+                    "number": f"{item.number}.{position}",
+                    "position": position,
+                    "section": remark.section,
+                    "text": remark.text,
+                    "proposal": remark.proposal,
+                }
+            )
+    if rows:
+        session.execute(insert(RemarkRow), rows)
 
 
 def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _channel(raw: RawMessageRow, parsed: ParsedMessage) -> Channel:
+def _channel(raw: _Raw, parsed: ParsedMessage) -> Channel:
     if _has_template_remarks(parsed):
         return Channel.TEMPLATE
-    if raw.source == "drop" and not raw.source_name.lower().endswith(".eml"):
+    if raw.source == "drop" and not raw.name.lower().endswith(".eml"):
         return Channel.MANUAL
     return Channel.EMAIL
 
@@ -311,21 +475,16 @@ def _response_text(parsed: ParsedMessage, remarks: list[Remark]) -> str:
     return "\n\n".join(parts)
 
 
-def _review_reason(
-    parsed: ParsedMessage,
-    verdict: Classification,
-    kind: str,
-    party: PartyRow | None,
-    collision: bool,
-    response: ResponseRow,
-) -> str:
+def _review_reason(item: _Item) -> str:
+    """Why a person should look at this item (empty when nobody needs to)."""
+    parsed, verdict, kind = item.parsed, item.verdict, item.kind
     reasons: list[str] = []
     if kind == Kind.BOUNCE.value:
         reasons.append(verdict.reason or "Returmail: en invitation kunne ikke leveres")
     elif kind == Kind.AUTO_REPLY.value:
         reasons.append(verdict.reason or "Automatisk svar (fx fravær) – tælles ikke med")
     elif kind == Kind.RESPONSE.value:
-        if party is None:
+        if item.party is None:
             who = parsed.from_address or "ukendt"
             reasons.append(f"Ukendt afsender: {who} er ikke en høringspart – tælles ikke, før det medtages")
         if verdict.verified == "fail":
@@ -336,35 +495,13 @@ def _review_reason(
             reasons.append(
                 f"Videresendt besked; den oprindelige afsender {parsed.forwarded_author} er ikke verificeret"
             )
-        if collision:
+        if item.collision:
             reasons.append("Samme Message-ID som et tidligere svar, men andet indhold")
-        if not response.full_text.strip() and not parsed.attachments:
+        if not parsed.body_text.strip() and not parsed.attachments:
             reasons.append("Svaret er tomt")
     reasons.extend(parsed.problems)
     reasons.extend(f"{a.display_name}: {a.problem}" for a in parsed.attachments if a.problem)
     return "; ".join(dict.fromkeys(reasons))
-
-
-def _store_attachments(session: Session, app: App, response: ResponseRow, parsed: ParsedMessage) -> None:
-    for attachment in parsed.attachments:
-        path = None
-        if attachment.data:
-            _sha, stored = app.file_store.put(attachment.data)
-            path = str(stored)
-        status = "inline" if attachment.inline else ("problem" if attachment.problem else "ok")
-        session.add(
-            AttachmentRow(
-                response_id=response.id,
-                sha256=attachment.sha256,
-                path=path,
-                display_name=attachment.display_name,
-                content_type=attachment.content_type[:200],
-                size=len(attachment.data),
-                status=status,
-                reason=attachment.problem,
-                text=attachment.text,
-            )
-        )
 
 
 def _mark_bounced(session: Session, round_id: str, parsed: ParsedMessage, verdict: Classification) -> None:
@@ -379,70 +516,65 @@ def _mark_bounced(session: Session, round_id: str, parsed: ParsedMessage, verdic
 
 
 def _queue_follow_ups(
-    session: Session,
-    app: App,
-    ctx: _Context,
-    rnd: RoundRow,
-    response: ResponseRow,
-    parsed: ParsedMessage,
-    verdict: Classification,
+    session: Session, app: App, ctx: _Context, items: list[_Item], response_ids: list[int]
 ) -> None:
     """A receipt per response (at most one a day per address); a reply on an unreadable template."""
-    sender = parsed.from_address
-    if response.kind != Kind.RESPONSE.value or not sender or verdict.verified == "fail":
-        return
-    if sender in ctx.own_addresses:
-        return
-    values = {
-        "round_id": rnd.id,
-        "title": rnd.title,
-        "administration": rnd.administration,
-        "subject": response.subject or rnd.title,
-        "received": short_datetime(response.received_at),
-        "reference": response.reference,
-        "reply_to": rnd.reply_to,
-    }
-    items: list[Queued] = []
-    if sender not in ctx.receipts_today and not _receipt_sent_recently(session, sender, app.now()):
-        ctx.receipts_today.add(sender)
-        items.append(
-            Queued(
-                rnd.id,
-                "receipt",
-                sender,
-                f"receipt:{rnd.id}:{response.reference}",
-                "receipt",
-                values,
-                party_id=response.party_id,
-                response_id=response.id,
-                in_reply_to=parsed.message_id and f"<{parsed.message_id}>",
-                auto_submitted="auto-replied",
+    recent = _receipts_since(session, app.now() - timedelta(days=1))
+    queued: list[Queued] = []
+    for item, response_id in zip(items, response_ids, strict=True):
+        sender = item.parsed.from_address
+        if item.kind != Kind.RESPONSE.value or not sender or item.verdict.verified == "fail":
+            continue
+        if sender in ctx.own_addresses:
+            continue
+        rnd = ctx.rounds[item.round_id]
+        values = {
+            "round_id": rnd.id,
+            "title": rnd.title,
+            "administration": rnd.administration,
+            "subject": item.parsed.subject or rnd.title,
+            "received": short_datetime(item.raw.received_at),
+            "reference": item.reference,
+            "reply_to": rnd.reply_to,
+        }
+        if sender not in recent:
+            recent.add(sender)
+            queued.append(
+                Queued(
+                    rnd.id,
+                    "receipt",
+                    sender,
+                    f"receipt:{rnd.id}:{item.reference}",
+                    "receipt",
+                    values,
+                    party_id=item.party.id if item.party else None,
+                    response_id=response_id,
+                    in_reply_to=item.parsed.message_id and f"<{item.parsed.message_id}>",
+                    auto_submitted="auto-replied",
+                )
             )
-        )
-    # A template we could not read at all (not merely one with ignored macros) gets a reply.
-    rejected = [a for a in parsed.attachments if a.is_template and a.problem and not a.remarks]
-    if rejected and app.settings.smtp_url is not None:
-        items.append(
-            Queued(
-                rnd.id,
-                "template_rejected",
-                sender,
-                f"template_rejected:{rnd.id}:{response.reference}",
-                "template_rejected",
-                values | {"reason": str(rejected[0].problem)},
-                party_id=response.party_id,
-                response_id=response.id,
-                auto_submitted="auto-replied",
+        # A template we could not read at all (not merely one with ignored macros) gets a reply.
+        rejected = [a for a in item.parsed.attachments if a.is_template and a.problem and not a.remarks]
+        if rejected and app.settings.smtp_url is not None:
+            queued.append(
+                Queued(
+                    rnd.id,
+                    "template_rejected",
+                    sender,
+                    f"template_rejected:{rnd.id}:{item.reference}",
+                    "template_rejected",
+                    values | {"reason": str(rejected[0].problem)},
+                    party_id=item.party.id if item.party else None,
+                    response_id=response_id,
+                    auto_submitted="auto-replied",
+                )
             )
-        )
-    queue(session, app, items)
+    queue(session, app, queued)
 
 
-def _receipt_sent_recently(session: Session, address: str, now: datetime) -> bool:
-    since = now - timedelta(days=1)
-    found = session.scalar(
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.purpose == "receipt", OutboxRow.address == address, OutboxRow.created_at > since)
+def _receipts_since(session: Session, since: datetime) -> set[str]:
+    """Addresses that got a receipt after ``since``: at most one a day each, so no loop can start."""
+    rows = session.scalars(
+        select(OutboxRow.address).where(OutboxRow.purpose == "receipt", OutboxRow.created_at > since)
     )
-    return bool(found)
+    return set(rows)
