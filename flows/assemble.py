@@ -9,11 +9,11 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import get_app, run_name
+from flows.runtime import PLAIN, get_app, run_name
 from flows.services import assembling
 
 
-@task(name="write log, note and bundle")
+@task(name="write log, note and bundle", **PLAIN)
 def write_outputs(round_id: str, out_dir: str | None, now: str | None) -> dict[str, Any]:
     report = assembling.assemble(get_app(now), round_id, Path(out_dir) if out_dir else None)
     return {

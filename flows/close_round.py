@@ -9,17 +9,17 @@ from prefect import flow, task
 from flows.artifacts import publish, tag_run
 from flows.collect import collect_steps
 from flows.notify import alert_contact
-from flows.runtime import batch_runner, get_app, run_name
+from flows.runtime import PLAIN, batch_runner, get_app, run_name
 from flows.schedules import unschedule_collect
 from flows.services import closing
 
 
-@task(name="check the deadline has passed")
+@task(name="check the deadline has passed", **PLAIN)
 def check_deadline(round_id: str, now: str | None) -> None:
     closing.ensure_deadline_passed(get_app(now), round_id)
 
 
-@task(name="mark the round closed")
+@task(name="mark the round closed", **PLAIN)
 def mark_closed(round_id: str, now: str | None) -> str:
     return closing.mark_closed(get_app(now), round_id).isoformat()
 

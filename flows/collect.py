@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from prefect import flow, task, unmapped
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import RETRY, batch_runner, get_app, run_name
+from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
 from flows.services import collecting, ingesting
 from flows.services.outbox import deliver
 from flows.services.rounds import get_round
+
+MAX_BATCH_TASKS = 100
 
 
 @task(name="fetch and store raw", **RETRY)
@@ -25,12 +28,12 @@ def fetch_raw(now: str | None) -> dict[str, Any]:
     }
 
 
-@task(name="list stored messages")
+@task(name="list stored messages", **PLAIN)
 def stored_message_ids(now: str | None) -> list[int]:
     return collecting.pending_raw_ids(get_app(now))
 
 
-@task(name="process a batch")
+@task(name="process a batch", **PLAIN)
 def process_batch(round_id: str, raw_ids: list[int], now: str | None) -> dict[str, Any]:
     report = ingesting.process_batch(get_app(now), round_id, raw_ids)
     return {
@@ -52,7 +55,10 @@ def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
 def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     """The steps of a collection, shared by the collect and close flows."""
     fetched = fetch_raw(now)
-    batch = get_app(now).settings.ingest_batch
+    ids = stored_message_ids(now)
+    # Batches of at least HOERING_INGEST_BATCH, and never more than MAX_BATCH_TASKS task runs per
+    # collection: a national mailbox gets bigger batches, not thousands of task runs.
+    batch = max(get_app(now).settings.ingest_batch, math.ceil(len(ids) / MAX_BATCH_TASKS))
     totals: dict[str, Any] = {
         "processed": 0,
         "responses": 0,
@@ -62,7 +68,7 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     }
     # One task per batch, fanned out over the flow's task runner: threads by default, a process
     # pool for a national round (deployments/README.md). Parsing runs outside transactions.
-    chunks = collecting.chunks(stored_message_ids(now), batch)
+    chunks = collecting.chunks(ids, batch)
     for future in process_batch.map(unmapped(round_id), chunks, unmapped(now)):
         result = future.result()
         for key in ("processed", "responses", "set_aside", "quarantined"):

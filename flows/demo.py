@@ -15,18 +15,18 @@ from flows.collect import collect
 from flows.invite import invite
 from flows.open_round import open_round
 from flows.remind import remind
-from flows.runtime import get_app
+from flows.runtime import PLAIN, get_app
 from flows.services import demo_round
 from flows.services.demo_round import CLOCK, ROUND_ID
 
 
-@task(name="write the sample round")
+@task(name="write the sample round", **PLAIN)
 def write_sample_round() -> str:
     base = get_app().settings.resolved_data_dir / "sample"
     return str(demo_round.write_round(base).round_file)
 
 
-@task(name="place sample responses in the inbox")
+@task(name="place sample responses in the inbox", **PLAIN)
 def place_sample_responses() -> int:
     app = get_app()
     with app.db.transaction() as session:

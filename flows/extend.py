@@ -7,11 +7,11 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.runtime import get_app, run_name
+from flows.runtime import PLAIN, get_app, run_name
 from flows.services import inviting
 
 
-@task(name="record extension and notify")
+@task(name="record extension and notify", **PLAIN)
 def record_extension(round_id: str, party: str, until: str, now: str | None) -> dict[str, Any]:
     summary = inviting.extend(get_app(now), round_id, party, datetime.fromisoformat(until))
     return {"queued": summary.queued, "sent": summary.delivery.sent}

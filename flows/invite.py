@@ -8,12 +8,12 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import RETRY, get_app, run_name
+from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
 from flows.services.outbox import deliver
 
 
-@task(name="queue invitations")
+@task(name="queue invitations", **PLAIN)
 def queue_invitations(round_id: str, now: str | None) -> int:
     return inviting.queue_invitations(get_app(now), round_id)
 

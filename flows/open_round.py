@@ -9,12 +9,12 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import get_app, run_name
+from flows.runtime import PLAIN, get_app, run_name
 from flows.schedules import schedule_round_runs
 from flows.services.opening import open_round as open_round_service
 
 
-@task(name="validate and record the round")
+@task(name="validate and record the round", **PLAIN)
 def record_round(round_file: str, now: str | None) -> dict[str, Any]:
     report = open_round_service(get_app(now), Path(round_file))
     return {
@@ -25,7 +25,7 @@ def record_round(round_file: str, now: str | None) -> dict[str, Any]:
     }
 
 
-@task(name="schedule the round's runs")
+@task(name="schedule the round's runs", **PLAIN)
 def schedule_runs(round_id: str, now: str | None) -> dict[str, Any]:
     return schedule_round_runs(round_id, now)
 

@@ -8,12 +8,12 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
-from flows.runtime import RETRY, get_app, run_name
+from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
 from flows.services.outbox import deliver
 
 
-@task(name="queue due reminders")
+@task(name="queue due reminders", **PLAIN)
 def queue_reminders(round_id: str, now: str | None) -> int:
     return inviting.queue_reminders(get_app(now), round_id)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import runtime
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
@@ -81,7 +82,12 @@ def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     return False
 
 
+# Side-effect tasks must run every time, and hashing their inputs costs time on large batches:
+# no cache, no persisted result. Idempotency lives in the database, not in Prefect's cache.
+PLAIN: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+
 RETRY: dict[str, Any] = {
+    **PLAIN,
     "retries": 3,
     "retry_delay_seconds": exponential_backoff(backoff_factor=5),
     "retry_jitter_factor": 0.5,
@@ -97,7 +103,9 @@ def batch_runner() -> Any:
     is imported, which is when a served or worker run starts. Typed ``Any`` because Prefect's
     runner generics do not line up with the flow decorator's.
     """
-    processes = Settings().batch_processes
-    if processes > 0:
-        return ProcessPoolTaskRunner(max_workers=processes)
-    return ThreadPoolTaskRunner(max_workers=2)
+    settings = Settings()
+    if settings.batch_processes > 0:
+        return ProcessPoolTaskRunner(max_workers=settings.batch_processes)
+    # SQLite has one writer: a second thread would only wait in SQLite's busy handler.
+    threads = 1 if settings.resolved_database_url.startswith("sqlite") else 2
+    return ThreadPoolTaskRunner(max_workers=threads)

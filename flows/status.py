@@ -6,11 +6,11 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.runtime import get_app, run_name
+from flows.runtime import PLAIN, get_app, run_name
 from flows.services.status import round_status
 
 
-@task(name="read the round's status")
+@task(name="read the round's status", **PLAIN)
 def read_status(round_id: str, now: str | None) -> dict[str, Any]:
     return round_status(get_app(now), round_id)
 

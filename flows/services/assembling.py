@@ -180,7 +180,9 @@ def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
     )
 
 
-def build_assembly(app: App, round_id: str) -> Assembly:
+def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembly:
+    """Everything the outputs show; ``summary`` leaves out remarks, attachments and campaign
+    grouping (the costly parts) for status views that only count."""
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
         parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
@@ -192,10 +194,10 @@ def build_assembly(app: App, round_id: str) -> Assembly:
             )
         )
         counted = [r for r in rows if is_counted(r)]
-        attachments = _attachment_names(session, [r.id for r in counted])
-        campaigns = group_campaigns({r.id: r.text for r in counted if not r.no_remarks})
+        attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
+        campaigns = {} if summary else group_campaigns({r.id: r.text for r in counted if not r.no_remarks})
         responses = _response_lines(counted, parties, attachments, campaigns)
-        remarks = _remark_lines(session, round_id, counted, parties)
+        remarks = [] if summary else _remark_lines(session, round_id, counted, parties)
         review = [_review_line(r, parties) for r in _review_rows(session, round_id)]
         review.extend(_quarantined(session, round_id))
         notes = {

@@ -13,7 +13,7 @@ from flows.services.assembling import build_assembly
 
 
 def round_status(app: App, round_id: str) -> dict[str, Any]:
-    assembly = build_assembly(app, round_id)
+    assembly = build_assembly(app, round_id, summary=True)
     with app.db.transaction() as session:
         outbox = Counter(
             f"{purpose}:{state}"
