@@ -166,6 +166,7 @@ class ResponseRow(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "raw_message_id", name="uq_responses_raw"),
         UniqueConstraint("round_id", "number", name="uq_responses_number"),
+        Index("ix_responses_message_id", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
