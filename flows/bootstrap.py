@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,11 @@ class App:
             return self.settings.now.astimezone(UTC)
         return datetime.now(UTC)
 
-    @property
+    @cached_property
     def raw_store(self) -> RawStore:
         return RawStore(self.settings.raw_dir)
 
-    @property
+    @cached_property
     def file_store(self) -> RawStore:
         return RawStore(self.settings.files_dir)
 

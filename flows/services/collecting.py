@@ -75,8 +75,8 @@ def store_batch(app: App, batch: Batch) -> int:
         return 0
     now = app.now()
     rows: list[dict[str, Any]] = []
-    for message in batch.messages:
-        sha256, path = app.raw_store.put(message.data)
+    stored = app.raw_store.put_many([m.data for m in batch.messages])
+    for message, (sha256, path) in zip(batch.messages, stored, strict=True):
         rows.append(
             {
                 "sha256": sha256,
