@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
@@ -34,6 +34,7 @@ from flows.core.assembly import (
     StaffNote,
 )
 from flows.core.campaigns import group_campaigns
+from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.services.outbox import sent_at_by_party
 from flows.services.rounds import find_party, get_round
@@ -342,13 +343,31 @@ def _party_lines(
                 max((r.received_at for r in own), default=None),
             )
         )
-    return sorted(lines, key=lambda p: p.name.casefold())
+    return sorted(lines, key=lambda p: danish_key(p.name))
 
 
 def _status(own: list[ResponseRow], invitation_states: set[str]) -> PartyStatus:
-    if own:
-        return PartyStatus.NO_REMARKS if all(r.no_remarks for r in own) else PartyStatus.ANSWERED
+    with_remarks = sum(1 for r in own if not r.no_remarks)
+    return party_status(len(own), with_remarks, invitation_states)
+
+
+def party_status(counted: int, with_remarks: int, invitation_states: set[str]) -> PartyStatus:
+    """The tick-list status of one party, from its counted responses and its invitations."""
+    if counted:
+        return PartyStatus.ANSWERED if with_remarks else PartyStatus.NO_REMARKS
     failed = {OutboxState.BOUNCED.value, OutboxState.PERM_FAILED.value}
     if invitation_states and invitation_states <= failed:
         return PartyStatus.UNDELIVERED
     return PartyStatus.NOT_ANSWERED
+
+
+def counted_clause() -> ColumnElement[bool]:
+    """``is_counted`` as SQL, for counts that must not load every response (status, artifacts)."""
+    return and_(
+        ResponseRow.kind == Kind.RESPONSE.value,
+        or_(ResponseRow.decision.is_(None), ResponseRow.decision != "Afvis"),
+        or_(
+            ResponseRow.decision == "Medtag",
+            and_(ResponseRow.party_id.is_not(None), ResponseRow.verified != "fail"),
+        ),
+    )

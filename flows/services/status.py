@@ -1,41 +1,123 @@
-"""One view of a round: parties, responses, late, needs review, outbox."""
+"""One view of a round: parties, responses, late, needs review, outbox — from SQL counts.
+
+Counting in the database keeps `hoering status` and the dashboard artifacts fast for a national
+round; the rules are the same as the log's (``assembling.counted_clause``, ``party_status``).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
-from flows.adapters.db.tables import OutboxRow, ResponseRow
+from flows.adapters.db.tables import OutboxRow, PartyRow, RawMessageRow, ResponseRow
 from flows.bootstrap import App
-from flows.services.assembling import build_assembly
+from flows.core.danish import danish_key
+from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
+from flows.services.rounds import get_round
 
 
 def round_status(app: App, round_id: str) -> dict[str, Any]:
-    assembly = build_assembly(app, round_id, summary=True)
     with app.db.transaction() as session:
+        rnd = get_round(session, round_id)
+        per_party, on_time, late = _counted(session, round_id)
+        parties = _parties(session, round_id, per_party)
+        review = _needs_review(session, round_id)
         outbox = Counter(
             f"{purpose}:{state}"
             for purpose, state in session.execute(
                 select(OutboxRow.purpose, OutboxRow.state).where(OutboxRow.round_id == round_id)
             )
         )
-        kinds = Counter(session.scalars(select(ResponseRow.kind).where(ResponseRow.round_id == round_id)))
-    rnd = assembly.round
+        kinds = dict(
+            session.execute(
+                select(ResponseRow.kind, func.count())
+                .where(ResponseRow.round_id == round_id)
+                .group_by(ResponseRow.kind)
+            ).all()
+        )
     return {
         "round": rnd.id,
         "title": rnd.title,
         "opens": rnd.opens.isoformat(),
         "deadline": rnd.deadline.isoformat(),
         "closed": rnd.closed_at.isoformat() if rnd.closed_at else None,
-        "parties": [
-            {"name": p.name, "status": p.status.value, "responses": p.responses} for p in assembly.parties
-        ],
-        "invited": sum(1 for p in assembly.parties if p.invited_at is not None),
-        "responses": len(assembly.on_time),
-        "late": len(assembly.late),
-        "needs_review": len(assembly.review),
-        "items": dict(kinds),
+        "parties": parties,
+        "invited": sum(1 for p in parties if p["invited"]),
+        "responses": on_time,
+        "late": late,
+        "needs_review": review,
+        "items": kinds,
         "outbox": dict(outbox),
     }
+
+
+def _counted(session: Session, round_id: str) -> tuple[dict[int | None, tuple[int, int]], int, int]:
+    rows = session.execute(
+        select(
+            ResponseRow.party_id,
+            ResponseRow.late,
+            func.count(),
+            func.sum(case((ResponseRow.no_remarks.is_(True), 0), else_=1)),
+        )
+        .where(ResponseRow.round_id == round_id, counted_clause())
+        .group_by(ResponseRow.party_id, ResponseRow.late)
+    ).all()
+    per_party: dict[int | None, tuple[int, int]] = {}
+    on_time = late = 0
+    for party_id, is_late, count, with_remarks in rows:
+        total, remarks = per_party.get(party_id, (0, 0))
+        per_party[party_id] = (total + int(count), remarks + int(with_remarks or 0))
+        late += int(count) if is_late else 0
+        on_time += 0 if is_late else int(count)
+    return per_party, on_time, late
+
+
+def _parties(
+    session: Session, round_id: str, per_party: dict[int | None, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    states: dict[int, set[str]] = {}
+    for party_id, state in session.execute(
+        select(OutboxRow.party_id, OutboxRow.state).where(
+            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
+        )
+    ):
+        if party_id is not None:
+            states.setdefault(party_id, set()).add(state)
+    rows = session.scalars(select(PartyRow).where(PartyRow.round_id == round_id, PartyRow.active.is_(True)))
+    found = []
+    for party in sorted(rows, key=lambda p: danish_key(p.name)):
+        counted, with_remarks = per_party.get(party.id, (0, 0))
+        own_states = states.get(party.id, set())
+        found.append(
+            {
+                "name": party.name,
+                "status": party_status(counted, with_remarks, own_states).value,
+                "responses": counted,
+                "invited": bool(own_states & {"sent", "bounced"}),
+            }
+        )
+    return found
+
+
+def _needs_review(session: Session, round_id: str) -> int:
+    flagged = session.scalar(
+        select(func.count())
+        .select_from(ResponseRow)
+        .where(
+            ResponseRow.round_id == round_id,
+            ResponseRow.review_reason.is_not(None),
+            ResponseRow.kind.in_(REVIEW_KINDS),
+        )
+    )
+    quarantined = session.scalar(
+        select(func.count())
+        .select_from(RawMessageRow)
+        .where(
+            RawMessageRow.state == "quarantined",
+            RawMessageRow.round_id.in_([round_id]) | RawMessageRow.round_id.is_(None),
+        )
+    )
+    return int(flagged or 0) + int(quarantined or 0)

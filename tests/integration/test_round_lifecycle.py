@@ -297,3 +297,37 @@ def test_receipts_once_per_response_never_to_auto_replies(tmp_path: Path) -> Non
     body = next(app.settings.outbox_dir.glob("*.eml")).read_bytes()
     assert b"Auto-Submitted: auto-replied" in body
     assert b"test-runde-0001" in body
+
+
+def test_status_counts_agree_with_the_log(tmp_path: Path) -> None:
+    """`hoering status` counts in SQL; its numbers and statuses equal what the log shows."""
+    from flows.services.status import round_status
+
+    app = make_app(tmp_path)
+    inviting.invite(app, "test-runde")
+    deliver(
+        app, "a", "aeldre@raad.example", "Vi ønsker flere væresteder i byen.", "2025-10-20T10:00:00+02:00"
+    )
+    deliver(app, "b", "kbh@roedekors.example", "Ingen bemærkninger.", "2025-10-21T10:00:00+02:00")
+    deliver(
+        app,
+        "c",
+        "fremmed@andet.example",
+        "Et svar fra en, der ikke er inviteret.",
+        "2025-10-22T10:00:00+02:00",
+    )
+    deliver(app, "d", "stille@forening.example", "Et svar efter fristen.", "2025-10-25T10:00:00+02:00")
+    collect(app)
+
+    status = round_status(app, "test-runde")
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert (status["responses"], status["late"], status["needs_review"]) == (
+        len(assembly.on_time),
+        len(assembly.late),
+        len(assembly.review),
+    )
+    assert [(p["name"], p["status"], p["responses"]) for p in status["parties"]] == [
+        (p.name, p.status.value, p.responses) for p in assembly.parties
+    ]
+    assert status["invited"] == 3
