@@ -14,7 +14,7 @@ from flows.services import collecting, ingesting
 from flows.services.outbox import deliver
 from flows.services.rounds import get_round
 
-MAX_BATCH_TASKS = 100
+MAX_BATCH_TASKS = 50
 
 
 @task(name="fetch and store raw", **RETRY)

@@ -143,7 +143,11 @@ def main() -> None:
 
         overhead = flow_s - plain_s
         share = 100.0 * overhead / flow_s if flow_s else 0.0
-        batches = -(-args.messages // 500)
+        from flows.collect import MAX_BATCH_TASKS
+        from flows.settings import Settings
+
+        size = max(Settings().ingest_batch, -(-args.messages // MAX_BATCH_TASKS))
+        batches = -(-args.messages // size)
         print(
             f"Prefect: {overhead:.2f} s of {flow_s:.2f} s = {share:.1f}% ({batches} batch tasks + 4 other tasks)"
         )
