@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from flows.bench.stages import fresh_database
 from flows.bootstrap import App, bootstrap
 from flows.settings import Settings
 
@@ -36,19 +36,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base = postgres_url()
     if base is None:
         pytest.skip("HOERING_TEST_PG_URL is unset: run the suite with `make test`, which starts PostgreSQL")
-    import sqlalchemy as sa
-
-    schema_db = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{schema_db}"'))
-    url = base.rsplit("/", 1)[0] + f"/{schema_db}"
-    try:
+    with fresh_database(base) as url:
+        assert url is not None
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{schema_db}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from xml.sax.saxutils import escape
 
 from python_calamine import CalamineWorkbook
 
+from flows.adapters.files import write_atomically
 from flows.core.assembly import (
     Assembly,
     PartyLine,
@@ -129,16 +128,7 @@ REVIEW_COLUMNS = (
 
 def write_log(assembly: Assembly, path: Path) -> None:
     """Write the log to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _write_workbook(assembly, tmp)
-        tmp.chmod(0o644)  # mkstemp makes 0600; the output is shared with colleagues
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda tmp: _write_workbook(assembly, tmp))
 
 
 def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]]:

@@ -8,14 +8,13 @@ otherwise fpdf2's core Helvetica with text reduced to Latin-1, so the bundle is 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 
+from flows.adapters.files import write_atomically
 from flows.core.assembly import Assembly, ResponseLine
 from flows.core.danish import period_text, responses_phrase, short_datetime
 from flows.core.quality import clean_text
@@ -176,13 +175,4 @@ def write_bundle(assembly: Assembly, path: Path, *, font_dir: Path = DEJAVU_DIR)
     pdf.insert_toc_placeholder(_toc, pages=_toc_pages(len(assembly.responses)))
     for r in sorted(assembly.responses, key=lambda r: (r.received_at, r.number)):
         _response(pdf, r)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".pdf", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        pdf.output(str(tmp))
-        tmp.chmod(0o644)  # mkstemp makes 0600; the output is shared with colleagues
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda tmp: pdf.output(str(tmp)))

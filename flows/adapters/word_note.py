@@ -11,9 +11,7 @@ note is appended), otherwise python-docx's default template. Wording lives in co
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
+from flows.adapters.files import write_atomically
 from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
 from flows.core.danish import (
     count_phrase,
@@ -416,16 +415,7 @@ def write_note(assembly: Assembly, path: Path, *, letterhead: Path | None = None
 
 
 def _save_atomically(doc: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".docx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        doc.save(str(tmp))
-        tmp.chmod(0o644)  # mkstemp makes 0600; the output is shared with colleagues
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda tmp: doc.save(str(tmp)))
 
 
 _LIST_ITEM = re.compile(r"\s*(?:[-•*–]|\d+[.)])\s")

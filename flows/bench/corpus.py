@@ -90,10 +90,6 @@ class CorpusInfo:
     seconds: float
     kinds: dict[str, int]
 
-    @property
-    def msgs_per_s(self) -> float:
-        return self.messages / self.seconds if self.seconds else 0.0
-
 
 @dataclass(frozen=True)
 class Party:

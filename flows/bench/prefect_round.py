@@ -185,20 +185,6 @@ def _forget_apps(data_dir: Path) -> None:
             del runtime._apps[key]
 
 
-def warm_up_prefect() -> float:
-    """Start the ephemeral API (or reach the server) with a trivial flow, outside any timing."""
-    from prefect import flow
-
-    @flow(name="hoering-bench-warm-up")
-    def nothing() -> int:
-        return 1
-
-    started = time.perf_counter()
-    with prefect_settings():
-        nothing()
-    return time.perf_counter() - started
-
-
 def task_runs(chain: Chain, batches: int) -> int:
     """Task runs of the flows: 2 open, 2 invite, collect 3 + batches, close 4 + batches, 1 assemble."""
     runs = {"open": 2, "invite": 2, "collect": 3 + batches, "close": 4, "assemble": 1}

@@ -106,6 +106,3 @@ class Assembly:
     @property
     def late(self) -> list[ResponseLine]:
         return [r for r in self.responses if r.late]
-
-    def remarks_of(self, response_number: int) -> list[RemarkLine]:
-        return [m for m in self.remarks if m.response_number == response_number]

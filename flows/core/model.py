@@ -6,7 +6,7 @@ these types at the edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -124,24 +124,6 @@ class Remark:
     section: str
     text: str
     proposal: str = ""
-
-
-@dataclass
-class ResponseView:
-    """A counted or set-aside item as the outputs see it."""
-
-    number: int
-    party: str | None
-    sender: str
-    received_at: datetime
-    channel: Channel
-    late: bool
-    subject: str
-    text: str
-    attachments: list[str] = field(default_factory=list)
-    no_remarks: bool = False
-    campaign: str | None = None
-    campaign_size: int = 1
 
 
 @dataclass(frozen=True)

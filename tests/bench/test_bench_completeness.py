@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 from flows.bench.corpus import CorpusInfo
 from flows.bench.harness import BenchIncompleteError, run
+from flows.bench.stages import fresh_database
 
 N = 2000
 BUDGET_S = 150.0
@@ -32,18 +32,8 @@ def bench_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
     base = os.environ.get("HOERING_TEST_PG_URL")
     if not base:
         pytest.skip("HOERING_TEST_PG_URL is unset: run the suite with `make test`, which starts PostgreSQL")
-    import sqlalchemy as sa
-
-    name = f"t_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(base) as url:
+        yield url
 
 
 def test_every_stage_completes_and_nothing_is_lost(
