@@ -6,6 +6,7 @@ a Maildir inbox and an ``.eml`` outbox, all under ``./var``.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     imap_processed_folder: str = Field("Processed", description="where collected mail is moved")
     ingest_batch: int = Field(500, description="raw messages parsed per Prefect task")
     batch_processes: int = Field(0, description="processes that parse batches; 0: two threads")
+    parse_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="processes that parse a large batch; 0 or 1: in the calling process",
+    )
     max_message_bytes: int = Field(25 * 1024 * 1024, description="larger messages: kept, not parsed")
     letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
 
@@ -45,6 +50,11 @@ class Settings(BaseSettings):
             msg = "HOERING_NOW needs a UTC offset, e.g. 2025-10-25T08:00:00+02:00"
             raise ValueError(msg)
         return value
+
+    @property
+    def parse_workers_in_use(self) -> int:
+        """No parse pool inside a process-pool task runner: its processes already fill the cores."""
+        return 0 if self.batch_processes > 0 else self.parse_workers
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -9,9 +9,9 @@ batches and records what they are; a message that keeps failing is quarantined, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -107,8 +107,10 @@ def _insert_raw(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RawMessageRow).values(rows).on_conflict_do_nothing().returning(RawMessageRow.id)
-    return len(session.execute(statement).all())
+    table = cast(Table, RawMessageRow.__table__)
+    # Many parameter sets on one cached statement (a multi-row VALUES is compiled per batch).
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(session.connection().execute(statement, rows).all())
 
 
 def _save_cursor(session: Session, cursor: Cursor, app: App) -> None:

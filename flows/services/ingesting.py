@@ -8,11 +8,11 @@ fails, each message is written on its own, so one bad message is quarantined aft
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -27,8 +27,7 @@ from flows.adapters.db.tables import (
     ResponseRow,
     RoundRow,
 )
-from flows.adapters.dropped import parse_dropped_file
-from flows.adapters.mailparse import parse_message
+from flows.adapters.parse_pool import StoredMessage, parse_all
 from flows.bootstrap import App
 from flows.core.bodytext import is_no_remarks
 from flows.core.classify import Classification, classify
@@ -42,6 +41,8 @@ from flows.services.outbox import Queued, queue
 
 log = logging.getLogger(__name__)
 THREAD_PURPOSES = ("invitation", "reminder", "extension")
+# Messages per write transaction: the workers parse the next slice while this one is written.
+WRITE_EVERY = 125
 
 
 @dataclass
@@ -109,34 +110,46 @@ class _Item:
 
 
 def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> ProcessReport:
-    """Read, judge outside any transaction, then write the whole batch at once."""
+    """Read, parse on every core, judge, and write in slices while the rest is still parsing."""
     report = ProcessReport()
     with app.db.transaction() as session:
         ctx = _load_context(session, app)
         raws = _stored_rows(session, raw_ids)
-    items: list[_Item] = []
     failed: list[tuple[int, Exception]] = []
-    for raw in raws:
-        try:
-            items.append(_judge(app, ctx, raw, collecting_round))
-        except Exception as exc:  # recorded on the row below, never raised
-            failed.append((raw.id, exc))
-    try:
-        with app.db.transaction() as session:
-            _write(session, app, ctx, items)
-    except Exception as error:  # find the message that broke the batch: write them one by one
-        log.warning("batch write failed (%s); writing its %d messages one by one", error, len(items))
-        items = _write_one_by_one(app, ctx, items, failed)
-    for item in items:
-        report.processed += 1
-        report.by_kind[item.kind] = report.by_kind.get(item.kind, 0) + 1
-        report.responses += int(item.kind == Kind.RESPONSE.value)
-        report.set_aside += int(item.kind != Kind.RESPONSE.value)
+    stored = [StoredMessage(raw.path, raw.source, raw.name) for raw in raws]
+    parsed_all = parse_all(stored, app.settings.max_message_bytes, app.settings.parse_workers_in_use)
+    pairs = zip(raws, parsed_all, strict=True)
+    while part := list(itertools.islice(pairs, WRITE_EVERY)):
+        items: list[_Item] = []
+        for raw, parsed in part:
+            try:
+                if isinstance(parsed, Exception):
+                    raise parsed
+                items.append(_judge(app, ctx, raw, parsed, collecting_round))
+            except Exception as exc:  # recorded on the row below, never raised
+                failed.append((raw.id, exc))
+        for item in _write_all(app, ctx, items, failed):
+            report.processed += 1
+            report.by_kind[item.kind] = report.by_kind.get(item.kind, 0) + 1
+            report.responses += int(item.kind == Kind.RESPONSE.value)
+            report.set_aside += int(item.kind != Kind.RESPONSE.value)
     if failed:
         with app.db.transaction() as session:
             for raw_id, problem in failed:
                 _record_failure(session, app, raw_id, problem, collecting_round, report)
     return report
+
+
+def _write_all(
+    app: App, ctx: _Context, items: list[_Item], failed: list[tuple[int, Exception]]
+) -> list[_Item]:
+    try:
+        with app.db.transaction() as session:
+            _write(session, app, ctx, items)
+    except Exception as error:  # find the message that broke the batch: write them one by one
+        log.warning("batch write failed (%s); writing its %d messages one by one", error, len(items))
+        return _write_one_by_one(app, ctx, items, failed)
+    return items
 
 
 def _write_one_by_one(
@@ -185,9 +198,8 @@ def _record_failure(
     log.warning("message %s could not be processed: %s", raw.id, raw.error)
 
 
-def _judge(app: App, ctx: _Context, raw: _Raw, collecting_round: str) -> _Item:
-    """Parse, classify, route and match one message: pure work, no database."""
-    parsed = _parse(app, Path(raw.path), raw.source, raw.name)
+def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting_round: str) -> _Item:
+    """Classify, route and match one parsed message: pure work, no database."""
     verdict = classify(
         parsed,
         own_addresses=ctx.own_addresses,
@@ -244,13 +256,6 @@ def _load_context(session: Session, app: App) -> _Context:
     if app.settings.sender_address:
         own_addresses.add(app.settings.sender_address.lower())
     return _Context(list(indexes.values()), rounds, parties, own_addresses, own_ids)
-
-
-def _parse(app: App, path: Path, source: str, name: str) -> ParsedMessage:
-    data = path.read_bytes()
-    if source == "drop":
-        return parse_dropped_file(name, data, max_bytes=app.settings.max_message_bytes)
-    return parse_message(data, max_bytes=app.settings.max_message_bytes)
 
 
 def _write(session: Session, app: App, ctx: _Context, items: list[_Item]) -> None:
@@ -519,7 +524,10 @@ def _queue_follow_ups(
     session: Session, app: App, ctx: _Context, items: list[_Item], response_ids: list[int]
 ) -> None:
     """A receipt per response (at most one a day per address); a reply on an unreadable template."""
-    recent = _receipts_since(session, app.now() - timedelta(days=1))
+    senders = {
+        i.parsed.from_address for i in items if i.kind == Kind.RESPONSE.value and i.parsed.from_address
+    }
+    recent = _receipts_since(session, app.now() - timedelta(days=1), senders)
     queued: list[Queued] = []
     for item, response_id in zip(items, response_ids, strict=True):
         sender = item.parsed.from_address
@@ -572,9 +580,21 @@ def _queue_follow_ups(
     queue(session, app, queued)
 
 
-def _receipts_since(session: Session, since: datetime) -> set[str]:
-    """Addresses that got a receipt after ``since``: at most one a day each, so no loop can start."""
-    rows = session.scalars(
-        select(OutboxRow.address).where(OutboxRow.purpose == "receipt", OutboxRow.created_at > since)
-    )
-    return set(rows)
+def _receipts_since(session: Session, since: datetime, senders: set[str]) -> set[str]:
+    """Which senders got a receipt after ``since``: at most one a day each, so no loop can start.
+
+    Asks about this slice's senders only (indexed), so the cost does not grow with the round.
+    """
+    found: set[str] = set()
+    ordered = sorted(senders)
+    for start in range(0, len(ordered), 500):
+        found.update(
+            session.scalars(
+                select(OutboxRow.address).where(
+                    OutboxRow.address.in_(ordered[start : start + 500]),
+                    OutboxRow.purpose == "receipt",
+                    OutboxRow.created_at > since,
+                )
+            )
+        )
+    return found

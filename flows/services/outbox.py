@@ -14,9 +14,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -84,13 +84,11 @@ def queue(session: Session, app: App, items: list[Queued]) -> int:
         for item in items
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxRow)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxRow.id)
-    )
-    return len(session.execute(statement).all())
+    # One statement executed with many parameter sets: compiled once and cached, where a
+    # multi-row VALUES would be compiled again for every batch size.
+    table = cast(Table, OutboxRow.__table__)
+    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return len(session.connection().execute(statement, rows).all())
 
 
 def deliver(app: App, round_id: str, *, purposes: tuple[str, ...] | None = None) -> DeliveryReport:

@@ -99,6 +99,7 @@ class OutboxRow(Base):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_address", "address", "purpose"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)

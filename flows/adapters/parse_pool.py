@@ -1,0 +1,99 @@
+"""Parse stored messages on every core.
+
+Parsing (the stdlib ``email`` package, HTML to text, attachment inspection) is about three
+quarters of processing a message and holds the GIL, so threads cannot share it out. A large batch
+is parsed by a pool of worker processes instead; each worker reads the stored bytes itself, so
+only file paths go out and ``ParsedMessage`` objects come back.
+
+Workers start with ``spawn``: forking a process that runs Prefect's or SQLAlchemy's threads can
+copy a held lock. A worker that dies (the pool is then broken) never loses a message: the batch is
+parsed again in the calling process, which is exactly what a small batch does anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.adapters.dropped import parse_dropped_file
+from flows.adapters.mailparse import parse_message
+from flows.core.message import ParsedMessage
+
+log = logging.getLogger(__name__)
+
+# Below this many messages a pool costs more (pickling, a worker's first imports) than it saves.
+POOL_MIN_MESSAGES = 64
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """Where one raw message lies and how it came in (mail or a file staff dropped)."""
+
+    path: str
+    source: str
+    name: str
+
+
+def parse_stored(item: StoredMessage, max_bytes: int) -> ParsedMessage:
+    """Read and parse one stored message. Raises only when the stored file cannot be read."""
+    data = Path(item.path).read_bytes()
+    if item.source == "drop":
+        return parse_dropped_file(item.name, data, max_bytes=max_bytes)
+    return parse_message(data, max_bytes=max_bytes)
+
+
+def parse_all(
+    items: Sequence[StoredMessage], max_bytes: int, workers: int
+) -> Iterator[ParsedMessage | Exception]:
+    """Each item parsed, in order; a failure is yielded as its exception, never raised."""
+    pool = _pool(workers) if workers > 1 and len(items) >= POOL_MIN_MESSAGES else None
+    if pool is None:
+        yield from (_parse_or_error(item, max_bytes) for item in items)
+        return
+    chunk = max(1, min(32, len(items) // (workers * 4)))
+    done = 0
+    try:
+        for result in pool.map(_parse_or_error, items, [max_bytes] * len(items), chunksize=chunk):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        log.warning("a parse worker died; parsing the rest of the batch in this process")
+        _forget(workers)
+        yield from (_parse_or_error(item, max_bytes) for item in items[done:])
+
+
+def _parse_or_error(item: StoredMessage, max_bytes: int) -> ParsedMessage | Exception:
+    try:
+        return parse_stored(item, max_bytes)
+    except Exception as exc:  # recorded on the message by the caller
+        try:
+            pickle.dumps(exc)
+        except Exception:  # an exception that cannot cross back to the parent process
+            return RuntimeError(f"{type(exc).__name__}: {exc}")
+        return exc
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+_lock = threading.Lock()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    with _lock:
+        if workers not in _pools:
+            context = multiprocessing.get_context("spawn")
+            _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return _pools[workers]
+
+
+def _forget(workers: int) -> None:
+    with _lock:
+        pool = _pools.pop(workers, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
