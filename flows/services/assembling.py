@@ -7,7 +7,9 @@ written at all, so what a person typed is never lost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -181,20 +183,34 @@ def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
     )
 
 
+class _Counted(NamedTuple):
+    """The columns of a counted response the outputs show (never the full body)."""
+
+    id: int
+    number: int
+    reference: str
+    party_id: int | None
+    sender: str
+    sender_display: str
+    received_at: datetime
+    channel: str
+    late: bool
+    subject: str
+    text: str
+    no_remarks: bool
+
+
 def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembly:
     """Everything the outputs show; ``summary`` leaves out remarks, attachments and campaign
-    grouping (the costly parts) for status views that only count."""
+    grouping (the costly parts) for status views that only count.
+
+    Counted responses are read as plain column tuples, not ORM objects, and their full bodies
+    stay in the database: memory per response is its shown text and a few fields.
+    """
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
         parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
-        rows = list(
-            session.scalars(
-                select(ResponseRow)
-                .where(ResponseRow.round_id == round_id)
-                .order_by(ResponseRow.received_at, ResponseRow.number)
-            )
-        )
-        counted = [r for r in rows if is_counted(r)]
+        counted = _counted(session, round_id)
         attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
         campaigns = {} if summary else group_campaigns({r.id: r.text for r in counted if not r.no_remarks})
         responses = _response_lines(counted, parties, attachments, campaigns)
@@ -209,33 +225,45 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     return Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes)
 
 
+def _counted(session: Session, round_id: str) -> list[_Counted]:
+    columns = [getattr(ResponseRow, name) for name in _Counted._fields]
+    query = (
+        select(*columns)
+        .where(ResponseRow.round_id == round_id, counted_clause())
+        .order_by(ResponseRow.received_at, ResponseRow.number)
+    )
+    return [_Counted(*row) for row in session.execute(query)]
+
+
 def _attachment_names(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     for start in range(0, len(response_ids), 500):
         chunk = response_ids[start : start + 500]
-        for att in session.scalars(
-            select(AttachmentRow).where(
+        for response_id, display_name in session.execute(
+            select(AttachmentRow.response_id, AttachmentRow.display_name).where(
                 AttachmentRow.response_id.in_(chunk), AttachmentRow.status != "inline"
             )
         ):
-            names.setdefault(att.response_id, []).append(att.display_name)
+            names.setdefault(response_id, []).append(display_name)
     return names
 
 
 def _response_lines(
-    counted: list[ResponseRow],
+    counted: list[_Counted],
     parties: dict[int, PartyRow],
     attachments: dict[int, list[str]],
     campaigns: dict[int, str],
 ) -> list[ResponseLine]:
-    members: dict[str, list[ResponseRow]] = {}
+    members: dict[str, list[_Counted]] = {}
     for row in counted:
         if row.id in campaigns:
             members.setdefault(campaigns[row.id], []).append(row)
+    # One tuple of names per campaign, shared by its members: a campaign of k responses must
+    # cost k names, not k × k.
+    names = {key: tuple(_party_name(m, parties) for m in group) for key, group in members.items()}
     lines = []
     for row in counted:
         key = campaigns.get(row.id)
-        group = members.get(key, [row]) if key else [row]
         lines.append(
             ResponseLine(
                 number=row.number,
@@ -250,42 +278,43 @@ def _response_lines(
                 attachments=tuple(attachments.get(row.id, [])),
                 no_remarks=row.no_remarks,
                 campaign=key,
-                campaign_size=len(group),
-                campaign_parties=tuple(_party_name(m, parties) for m in group) if key else (),
+                campaign_size=len(members[key]) if key else 1,
+                campaign_parties=names[key] if key else (),
             )
         )
     return lines
 
 
-def _party_name(row: ResponseRow, parties: dict[int, PartyRow]) -> str:
+def _party_name(row: _Counted | ResponseRow, parties: dict[int, PartyRow]) -> str:
     party = parties.get(row.party_id) if row.party_id is not None else None
     return party.name if party else (row.sender_display or row.sender or "Ukendt afsender")
 
 
 def _remark_lines(
-    session: Session, round_id: str, counted: list[ResponseRow], parties: dict[int, PartyRow]
+    session: Session, round_id: str, counted: list[_Counted], parties: dict[int, PartyRow]
 ) -> list[RemarkLine]:
     by_response = {r.id: r for r in counted}
-    rows = session.scalars(select(RemarkRow).where(RemarkRow.round_id == round_id))
+    query = select(
+        RemarkRow.response_id, RemarkRow.number, RemarkRow.section, RemarkRow.text, RemarkRow.proposal
+    ).where(RemarkRow.round_id == round_id)
     lines = []
-    for remark in rows:
-        response = by_response.get(remark.response_id)
+    for response_id, number, section, text, proposal in session.execute(query):
+        response = by_response.get(response_id)
         if response is None:
             continue
         lines.append(
             RemarkLine(
-                remark.number,
+                number,
                 response.number,
                 _party_name(response, parties),
-                remark.section,
-                remark.text,
-                remark.proposal,
+                section,
+                text,
+                proposal,
                 response.late,
             )
         )
-    order = {r.id: i for i, r in enumerate(counted)}
-    by_number = {r.number: r.id for r in counted}
-    lines.sort(key=lambda m: (order[by_number[m.response_number]], int(m.number.split(".")[1])))
+    order = {r.number: i for i, r in enumerate(counted)}
+    lines.sort(key=lambda m: (order[m.response_number], int(m.number.split(".")[1])))
     return lines
 
 
@@ -315,7 +344,7 @@ def _quarantined(session: Session, round_id: str) -> list[ReviewLine]:
 
 
 def _party_lines(
-    session: Session, round_id: str, parties: dict[int, PartyRow], counted: list[ResponseRow]
+    session: Session, round_id: str, parties: dict[int, PartyRow], counted: list[_Counted]
 ) -> list[PartyLine]:
     from flows.adapters.db.tables import OutboxRow
 
@@ -328,25 +357,29 @@ def _party_lines(
     ):
         if party_id is not None:
             states.setdefault(party_id, set()).add(state)
+    own: dict[int, list[_Counted]] = {}
+    for row in counted:
+        if row.party_id is not None:
+            own.setdefault(row.party_id, []).append(row)
     lines = []
     for party in parties.values():
         if not party.active:
             continue
-        own = [r for r in counted if r.party_id == party.id]
+        mine = own.get(party.id, [])
         lines.append(
             PartyLine(
                 party.name,
                 tuple(party.emails),
                 invited.get(party.id),
-                _status(own, states.get(party.id, set())),
-                len(own),
-                max((r.received_at for r in own), default=None),
+                _status(mine, states.get(party.id, set())),
+                len(mine),
+                max((r.received_at for r in mine), default=None),
             )
         )
     return sorted(lines, key=lambda p: danish_key(p.name))
 
 
-def _status(own: list[ResponseRow], invitation_states: set[str]) -> PartyStatus:
+def _status(own: list[_Counted], invitation_states: set[str]) -> PartyStatus:
     with_remarks = sum(1 for r in own if not r.no_remarks)
     return party_status(len(own), with_remarks, invitation_states)
 

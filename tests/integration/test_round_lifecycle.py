@@ -331,3 +331,21 @@ def test_status_counts_agree_with_the_log(tmp_path: Path) -> None:
         (p.name, p.status.value, p.responses) for p in assembly.parties
     ]
     assert status["invited"] == 3
+
+
+def test_a_campaign_lists_its_senders_once_for_all_its_members(tmp_path: Path) -> None:
+    """Three parties send the same text: one campaign of three, its list of names shared, not copied."""
+    app = make_app(tmp_path)
+    text = (
+        "Vi mener at strategien bør give værestederne længere åbningstider om aftenen og i "
+        "weekenderne, fordi mange brugere ikke har andre steder at gå hen."
+    )
+    for n, sender in enumerate(("aeldre@raad.example", "kbh@roedekors.example", "stille@forening.example")):
+        deliver(app, f"k{n}", sender, text, f"2025-10-20T1{n}:00:00+02:00")
+
+    collect(app)
+    lines = assembling.build_assembly(app, "test-runde").responses
+
+    assert {r.campaign_size for r in lines} == {3}
+    assert lines[0].campaign_parties == ("Ældrerådet", "Røde Kors", "Stille Forening")
+    assert all(r.campaign_parties is lines[0].campaign_parties for r in lines)

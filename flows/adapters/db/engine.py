@@ -37,7 +37,12 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    # Bulk INSERTs without RETURNING as multi-row VALUES too: psycopg would otherwise send one
+    # statement per row (pipelined, but each parsed and executed on its own by the server).
+    # (SQLAlchemy's psycopg2 dialect does this; its psycopg 3 dialect leaves it off.)
+    engine = create_engine(url, pool_pre_ping=True)
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
