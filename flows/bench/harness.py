@@ -18,6 +18,7 @@ import math
 import os
 import re
 import resource
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -116,7 +117,19 @@ def timed(name: str, call: Callable[[], int], floor_s: float | None = None) -> S
     stage.peak_rss_mb = peak_rss_mb()
     stage.stage_rss_mb = _proc_status_mb("VmHWM") if can_reset else None
     finish(stage, floor_s)
+    _progress(stage)
     return stage
+
+
+def _progress(stage: Stage) -> None:
+    """One line per finished stage on stderr, so a long run can be followed (and read if cut off)."""
+    print(
+        f"[bench] {stage.name}: {stage.wall_s:.1f} s wall, {stage.cpu_s:.1f} s cpu, {stage.items} items,"
+        f" {stage.items_per_s:.0f}/s, peak {stage.stage_rss_mb or stage.peak_rss_mb:.0f} MB"
+        + (f", {stage.error}" if stage.error else ""),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def finish(stage: Stage, floor_s: float | None) -> Stage:
@@ -144,7 +157,9 @@ def from_floor(result: floors.FloorResult) -> Stage:
     stage = Stage(f"floor:{result.name}", wall_s=result.seconds, cpu_s=result.seconds, items=result.items)
     stage.peak_rss_mb = peak_rss_mb()
     stage.detail["bytes"] = result.bytes
-    return finish(stage, result.seconds)
+    finish(stage, result.seconds)
+    _progress(stage)
+    return stage
 
 
 # ------------------------------------------------------------------ corpus pass and floors
