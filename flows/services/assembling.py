@@ -38,7 +38,7 @@ from flows.core.assembly import (
 from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
-from flows.services.outbox import sent_at_by_party
+from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value)
@@ -346,17 +346,9 @@ def _quarantined(session: Session, round_id: str) -> list[ReviewLine]:
 def _party_lines(
     session: Session, round_id: str, parties: dict[int, PartyRow], counted: list[_Counted]
 ) -> list[PartyLine]:
-    from flows.adapters.db.tables import OutboxRow
 
     invited = sent_at_by_party(session, round_id)
-    states: dict[int, set[str]] = {}
-    for party_id, state in session.execute(
-        select(OutboxRow.party_id, OutboxRow.state).where(
-            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
-        )
-    ):
-        if party_id is not None:
-            states.setdefault(party_id, set()).add(state)
+    states = invitation_states(session, round_id)
     own: dict[int, list[_Counted]] = {}
     for row in counted:
         if row.party_id is not None:

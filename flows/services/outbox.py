@@ -206,6 +206,19 @@ def _template_attachment(rnd: RoundRow, party: str) -> OutgoingAttachment:
     )
 
 
+def invitation_states(session: Session, round_id: str) -> dict[int, set[str]]:
+    """The states of each party's invitation rows (one per address)."""
+    states: dict[int, set[str]] = {}
+    for party_id, state in session.execute(
+        select(OutboxRow.party_id, OutboxRow.state).where(
+            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
+        )
+    ):
+        if party_id is not None:
+            states.setdefault(party_id, set()).add(state)
+    return states
+
+
 def sent_at_by_party(session: Session, round_id: str) -> dict[int, datetime]:
     """When each party's first invitation went out."""
     rows = session.execute(

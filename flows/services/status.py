@@ -16,6 +16,7 @@ from flows.adapters.db.tables import OutboxRow, PartyRow, RawMessageRow, Respons
 from flows.bootstrap import App
 from flows.core.danish import danish_key
 from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
+from flows.services.outbox import invitation_states
 from flows.services.rounds import get_round
 
 
@@ -78,14 +79,7 @@ def _counted(session: Session, round_id: str) -> tuple[dict[int | None, tuple[in
 def _parties(
     session: Session, round_id: str, per_party: dict[int | None, tuple[int, int]]
 ) -> list[dict[str, Any]]:
-    states: dict[int, set[str]] = {}
-    for party_id, state in session.execute(
-        select(OutboxRow.party_id, OutboxRow.state).where(
-            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
-        )
-    ):
-        if party_id is not None:
-            states.setdefault(party_id, set()).add(state)
+    states = invitation_states(session, round_id)
     rows = session.scalars(select(PartyRow).where(PartyRow.round_id == round_id, PartyRow.active.is_(True)))
     found = []
     for party in sorted(rows, key=lambda p: danish_key(p.name)):
