@@ -1,9 +1,9 @@
 """Turn stored raw messages into classified, matched, recorded items of a round.
 
-A batch is read in one short transaction, parsed and judged outside any transaction (CPU work
-that may run in parallel), and written in one transaction with bulk statements. If that write
-fails, each message is written on its own, so one bad message is quarantined after
-``MAX_ATTEMPTS`` tries and never stops the batch.
+A batch is read in one short transaction, parsed outside any transaction (by worker processes
+when it is large), judged, and written ``WRITE_EVERY`` messages per transaction with bulk
+statements while the rest is still parsing. If a write fails, each of its messages is written on
+its own, so one bad message is quarantined after ``MAX_ATTEMPTS`` tries and never stops the batch.
 """
 
 from __future__ import annotations
@@ -583,18 +583,14 @@ def _queue_follow_ups(
 def _receipts_since(session: Session, since: datetime, senders: set[str]) -> set[str]:
     """Which senders got a receipt after ``since``: at most one a day each, so no loop can start.
 
-    Asks about this slice's senders only (indexed), so the cost does not grow with the round.
+    Asks about one slice's senders only (at most ``WRITE_EVERY``, indexed), so the cost does not
+    grow with the round.
     """
-    found: set[str] = set()
-    ordered = sorted(senders)
-    for start in range(0, len(ordered), 500):
-        found.update(
-            session.scalars(
-                select(OutboxRow.address).where(
-                    OutboxRow.address.in_(ordered[start : start + 500]),
-                    OutboxRow.purpose == "receipt",
-                    OutboxRow.created_at > since,
-                )
-            )
-        )
-    return found
+    if not senders:
+        return set()
+    query = select(OutboxRow.address).where(
+        OutboxRow.address.in_(sorted(senders)),
+        OutboxRow.purpose == "receipt",
+        OutboxRow.created_at > since,
+    )
+    return set(session.scalars(query))
