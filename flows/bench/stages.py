@@ -148,22 +148,28 @@ def ingest(product: Product, result: IngestResult, clock: Callable[[], float]) -
 
 
 def counted_texts(product: Product) -> dict[int, tuple[str, str]]:
-    """What the product groups: counted responses with remarks, by id, with the raw sha256."""
+    """What the product groups: counted responses with remarks, by id, with the raw sha256.
+
+    Columns only: loading the ORM rows would keep every full body in the session (8 GB at 1M),
+    which the bench would then report as the product's memory.
+    """
     from sqlalchemy import select
 
     from flows.adapters.db.tables import RawMessageRow, ResponseRow
-    from flows.services.assembling import is_counted
+    from flows.services.assembling import counted_clause
 
     app = product.app(COLLECT_NOW)
+    query = (
+        select(ResponseRow.id, ResponseRow.text, RawMessageRow.sha256)
+        .outerjoin(RawMessageRow, RawMessageRow.id == ResponseRow.raw_message_id)
+        .where(
+            ResponseRow.round_id == product.corpus.round_id,
+            counted_clause(),
+            ResponseRow.no_remarks.is_(False),
+        )
+    )
     with app.db.transaction() as session:
-        shas = {i: s for i, s in session.execute(select(RawMessageRow.id, RawMessageRow.sha256))}
-        return {
-            r.id: (r.text, shas.get(r.raw_message_id or -1, ""))
-            for r in session.scalars(
-                select(ResponseRow).where(ResponseRow.round_id == product.corpus.round_id)
-            )
-            if is_counted(r) and not r.no_remarks
-        }
+        return {rid: (text, sha or "") for rid, text, sha in session.execute(query)}
 
 
 def build_assembly(product: Product) -> Any:
