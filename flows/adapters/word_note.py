@@ -1,9 +1,13 @@
 """The høringsnotat: a Word document in the structure of a real Danish note, written from an Assembly.
 
-The note is first composed as a list of plain ``Para`` blocks (so the quality gate can check
-exactly what will be written), then rendered to WordprocessingML in one string and parsed once.
-python-docx's ``add_paragraph`` slows down with every paragraph already in the document; one
-parse of the whole body grows linearly, which a 10,000-response round needs.
+The note is composed as a stream of plain ``Para`` blocks (the quality gate checks the facts
+gathered on the way, so it judges exactly what is written). Each block is rendered to
+WordprocessingML as it comes and spilled to a temporary file; python-docx writes the document
+around a marker paragraph, and the body is streamed into ``word/document.xml`` in its place.
+The note of a national round (millions of paragraphs) therefore never exists in memory as
+paragraphs, one XML string or an lxml tree, each of which costs gigabytes at 1,000,000 responses;
+and python-docx's ``add_paragraph``, which slows down with every paragraph already there, is not
+used for the body at all.
 
 The base document is ``letterhead`` when given (its header, footer and styles are kept and the
 note is appended), otherwise python-docx's default template. Wording lives in config/note_da.toml.
@@ -11,14 +15,17 @@ note is appended), otherwise python-docx's default template. Wording lives in co
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
 import tomllib
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 import docx
@@ -88,9 +95,9 @@ class Para:
 
 @dataclass
 class _Compose:
-    """Collects the note's paragraphs and the facts the quality gate checks."""
+    """Hands the note's paragraphs to ``emit`` in order and collects the facts the gate checks."""
 
-    paras: list[Para] = field(default_factory=list)
+    emit: Callable[[Para], None]
     quoted: list[tuple[int, str]] = field(default_factory=list)
     covered: set[int] = field(default_factory=set)
     listed: list[str] = field(default_factory=list)
@@ -99,7 +106,7 @@ class _Compose:
     placeholders: int = 0
 
     def add(self, text: str, style: str | None = None, *, bold: bool = False) -> None:
-        self.paras.append(Para.of(text, style, bold=bold))
+        self.emit(Para.of(text, style, bold=bold))
 
     def heading(self, text: str, level: int = 1) -> None:
         self.add(text, HEADING1 if level == 1 else HEADING2)
@@ -113,7 +120,8 @@ class _Compose:
         blocks[0], blocks[-1] = "”" + blocks[0], blocks[-1] + "”"
         if len(blocks) == 1:
             blocks = ["”" + unwrap(clean) + "”"]
-        self.paras.extend(Para([Run(b)], QUOTE) for b in blocks)
+        for block in blocks:
+            self.emit(Para([Run(block)], QUOTE))
 
     def reply(self, note: StaffNote | None) -> None:
         """The staff reply from the log, or the standard phrase marked for review."""
@@ -123,7 +131,7 @@ class _Compose:
                     self.add(line.strip())
             return
         self.placeholders += 1
-        self.paras.append(
+        self.emit(
             Para(
                 [
                     Run(_say("text", "placeholder_mark") + " ", bold=True, highlight=True),
@@ -138,7 +146,14 @@ class _Compose:
 
 def compose(assembly: Assembly) -> tuple[list[Para], NoteFacts, int]:
     """The note's paragraphs, the facts for the quality gate, and the number of placeholders."""
-    c = _Compose()
+    paras: list[Para] = []
+    facts, placeholders = compose_into(assembly, paras.append)
+    return paras, facts, placeholders
+
+
+def compose_into(assembly: Assembly, emit: Callable[[Para], None]) -> tuple[NoteFacts, int]:
+    """Hand the note's paragraphs to ``emit`` in order; return the gate's facts and the placeholders."""
+    c = _Compose(emit)
     rnd = assembly.round
     c.add(_say("headings", "title"), TITLE)
     c.add(clean_text(rnd.title), SUBTITLE)
@@ -157,7 +172,7 @@ def compose(assembly: Assembly) -> tuple[list[Para], NoteFacts, int]:
         quoted=tuple(c.quoted),
         covered=frozenset(c.covered),
     )
-    return c.paras, facts, c.placeholders
+    return facts, c.placeholders
 
 
 def _parties_section(c: _Compose, assembly: Assembly) -> None:
@@ -324,17 +339,38 @@ def _quality_box(report: QualityReport) -> list[Para]:
     return [title] + [Para([Run("• " + problem)], boxed=True) for problem in report.problems]
 
 
-def render_body(doc: Any, paras: Sequence[Para]) -> None:
-    """Append the paragraphs to the document body, before its final section properties."""
-    xml = f'<w:body xmlns:w="{W_NS}">' + "".join(map(_para_xml, paras)) + "</w:body>"
-    fragment = parse_xml(xml.encode("utf-8"))
-    body = doc.element.body
-    anchor = body.find(qn("w:sectPr"))
-    for p in list(fragment):
-        if anchor is None:
-            body.append(p)
-        else:
-            anchor.addprevious(p)
+# The paragraph python-docx writes where the body goes; replaced while the file is zipped.
+_MARKER = "hoering-note-body-5d1e9c"
+_PARAGRAPH_START = re.compile(rb"<w:p[ >]")
+_CHUNK = 1 << 20
+
+
+def _save_with_body(doc: Any, target: Path, lead: Sequence[Para], body: IO[str]) -> None:
+    """Save ``doc`` to ``target`` with ``lead`` and then ``body`` (paragraph XML) in the marker's place."""
+    doc.add_paragraph(_MARKER)
+    skeleton = io.BytesIO()
+    doc.save(skeleton)
+    with zipfile.ZipFile(skeleton) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename != "word/document.xml":
+                out.writestr(item, data)
+                continue
+            head, tail = _split_at_marker(data)
+            with out.open(item.filename, "w", force_zip64=True) as document:
+                document.write(head)
+                document.write("".join(map(_para_xml, lead)).encode("utf-8"))
+                body.seek(0)
+                while chunk := body.read(_CHUNK):
+                    document.write(chunk.encode("utf-8"))
+                document.write(tail)
+
+
+def _split_at_marker(document: bytes) -> tuple[bytes, bytes]:
+    at = document.index(_MARKER.encode())
+    start = [m.start() for m in _PARAGRAPH_START.finditer(document, 0, at)][-1]
+    end = document.index(b"</w:p>", at) + len(b"</w:p>")
+    return document[:start], document[end:]
 
 
 def _ensure_styles(doc: Any) -> None:
@@ -394,28 +430,35 @@ def _page_numbers(doc: Any) -> None:
         )
 
 
+LEAD = 2  # the title and the subtitle: the quality box goes right under them, on the first page
+
+
 def write_note(assembly: Assembly, path: Path, *, letterhead: Path | None = None) -> QualityReport:
     """Write the draft note to ``path`` (atomically) and return the quality gate's report.
 
     Problems the gate finds are also shown in a box on the note's first page.
     """
-    paras, facts, placeholders = compose(assembly)
-    report = check_note(assembly, facts, include_late=assembly.round.late_policy is LatePolicy.FLAG)
-    report.placeholders = placeholders
-    if report.problems:
-        paras[2:2] = _quality_box(report)  # after the title and subtitle, on the first page
-    doc = docx.Document(str(letterhead)) if letterhead is not None else docx.Document()
-    _ensure_styles(doc)
-    _set_language(doc)
-    doc.core_properties.title = f"{_say('headings', 'title')} – {clean_text(assembly.round.title)}"
-    render_body(doc, paras)
-    _page_numbers(doc)
-    _save_atomically(doc, path)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as body:
+        lead: list[Para] = []
+
+        def emit(para: Para) -> None:
+            if len(lead) < LEAD:
+                lead.append(para)
+            else:
+                body.write(_para_xml(para))
+
+        facts, placeholders = compose_into(assembly, emit)
+        report = check_note(assembly, facts, include_late=assembly.round.late_policy is LatePolicy.FLAG)
+        report.placeholders = placeholders
+        if report.problems:
+            lead.extend(_quality_box(report))
+        doc = docx.Document(str(letterhead)) if letterhead is not None else docx.Document()
+        _ensure_styles(doc)
+        _set_language(doc)
+        doc.core_properties.title = f"{_say('headings', 'title')} – {clean_text(assembly.round.title)}"
+        _page_numbers(doc)
+        write_atomically(path, lambda tmp: _save_with_body(doc, tmp, lead, body))
     return report
-
-
-def _save_atomically(doc: Any, path: Path) -> None:
-    write_atomically(path, lambda tmp: doc.save(str(tmp)))
 
 
 _LIST_ITEM = re.compile(r"\s*(?:[-•*–]|\d+[.)])\s")
