@@ -36,6 +36,7 @@ from typing import Any
 
 from lxml import etree
 
+from flows.adapters import mime_boundary
 from flows.adapters.attachments import inspect_attachment
 from flows.core.addresses import normalise_address
 from flows.core.bodytext import split_answer, strip_controls
@@ -132,6 +133,7 @@ def _memo_header(name: str, value: str) -> Any:
 
 
 _POLICY = _MemoPolicy()
+mime_boundary.install()  # the feed parser's per-message boundary regex: 15 % of a parse
 
 
 def _parse_tree(raw: bytes) -> Message:
@@ -339,7 +341,7 @@ def _fill_from(parsed: ParsedMessage, values: list[str]) -> None:
     angled = [a for a in (_normalised(m) for m in _ANGLE_ADDR.findall(bare)) if a]
     found = angled or safe_addresses([bare])
     parsed.from_address = found[0] if found else None
-    pairs = [(n, a) for n, a in getaddresses([value]) if a]
+    pairs = [(n, a) for n, a in _address_pairs((value,)) if a]
     name = pairs[0][0] if pairs else ""
     parsed.from_display = _one_line(decode_header_text(name))[:1000]
 
@@ -357,6 +359,17 @@ def _normalised(address: str) -> str | None:
         return None
 
 
+def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    if sum(map(len, values)) > _MEMO_MAX_CHARS:
+        return tuple(getaddresses(values))
+    return _memo_address_pairs(values)
+
+
+@functools.lru_cache(maxsize=16_384)  # the To of every answer is the round's own address
+def _memo_address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(getaddresses(values))
+
+
 def safe_addresses(values: list[str]) -> list[str]:
     """Normalised addr-specs from address header values; invalid ones are skipped, never raised.
 
@@ -364,7 +377,7 @@ def safe_addresses(values: list[str]) -> list[str]:
     (e.g. a ``To:`` holding ``@mailman.enron.com``), so the mail parser uses this guarded copy.
     """
     found: list[str] = []
-    for _name, addr in getaddresses(values):
+    for _name, addr in _address_pairs(tuple(values)):
         address = _normalised(addr)
         if address:
             found.append(address)
