@@ -2,8 +2,9 @@
 
 Parsing (the stdlib ``email`` package, HTML to text, attachment inspection) is about three
 quarters of processing a message and holds the GIL, so threads cannot share it out. A large batch
-is parsed by a pool of worker processes instead; each worker reads the stored bytes itself, so
-only file paths go out and ``ParsedMessage`` objects come back.
+is parsed by a pool of worker processes instead; each worker reads the stored bytes itself and
+writes the attachments to the file store, so only file paths go out and ``ParsedMessage``
+objects without attachment bytes come back. File writes then overlap the batch's database work.
 
 Workers start with ``spawn``: forking a process that runs Prefect's or SQLAlchemy's threads can
 copy a held lock. A worker that dies (the pool is then broken) never loses a message: the batch is
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from flows.adapters.dropped import parse_dropped_file
 from flows.adapters.mailparse import parse_message
+from flows.adapters.raw_store import RawStore
 from flows.core.message import ParsedMessage
 
 log = logging.getLogger(__name__)
@@ -50,34 +52,69 @@ def parse_stored(item: StoredMessage, max_bytes: int) -> ParsedMessage:
 
 
 def parse_all(
-    items: Sequence[StoredMessage], max_bytes: int, workers: int
+    items: Sequence[StoredMessage], max_bytes: int, workers: int, files_dir: Path | None = None
 ) -> Iterator[ParsedMessage | Exception]:
-    """Each item parsed, in order; a failure is yielded as its exception, never raised."""
+    """Each item parsed, in order; a failure is yielded as its exception, never raised.
+
+    With ``files_dir``, attachment bytes are written to that file store where they are parsed.
+    """
+    folder = None if files_dir is None else str(files_dir)
     pool = _pool(workers) if workers > 1 and len(items) >= POOL_MIN_MESSAGES else None
     if pool is None:
-        yield from (_parse_or_error(item, max_bytes) for item in items)
+        yield from (_parse_or_error(item, max_bytes, folder) for item in items)
         return
     chunk = max(1, min(32, len(items) // (workers * 4)))
     done = 0
     try:
-        for result in pool.map(_parse_or_error, items, [max_bytes] * len(items), chunksize=chunk):
+        n = len(items)
+        for result in pool.map(_parse_or_error, items, [max_bytes] * n, [folder] * n, chunksize=chunk):
             done += 1
             yield result
     except BrokenProcessPool:
         log.warning("a parse worker died; parsing the rest of the batch in this process")
         _forget(workers)
-        yield from (_parse_or_error(item, max_bytes) for item in items[done:])
+        yield from (_parse_or_error(item, max_bytes, folder) for item in items[done:])
 
 
-def _parse_or_error(item: StoredMessage, max_bytes: int) -> ParsedMessage | Exception:
+def _parse_or_error(item: StoredMessage, max_bytes: int, files_dir: str | None) -> ParsedMessage | Exception:
     try:
-        return parse_stored(item, max_bytes)
+        parsed = parse_stored(item, max_bytes)
     except Exception as exc:  # recorded on the message by the caller
         try:
             pickle.dumps(exc)
         except Exception:  # an exception that cannot cross back to the parent process
             return RuntimeError(f"{type(exc).__name__}: {exc}")
         return exc
+    if files_dir is not None:
+        store_attachments(parsed, _file_store(files_dir))
+    return parsed
+
+
+def store_attachments(parsed: ParsedMessage, store: RawStore) -> None:
+    """Put attachment bytes in the file store and drop them from ``parsed``.
+
+    A write that fails (a full disk) leaves the bytes where they are: the batch's process then
+    writes them itself and fails the batch, to be retried, rather than the message being judged
+    unreadable.
+    """
+    for attachment in parsed.attachments:
+        if attachment.data and attachment.stored_path is None:
+            try:
+                _sha, path = store.put(attachment.data, durable=False)
+            except OSError:
+                log.warning("could not store an attachment of %s here", parsed.message_id or "a message")
+                continue
+            attachment.stored_path, attachment.data = str(path), b""
+
+
+_stores: dict[str, RawStore] = {}
+
+
+def _file_store(folder: str) -> RawStore:
+    # one store per folder and process, so the store's cache of made folders is kept
+    if folder not in _stores:
+        _stores[folder] = RawStore(Path(folder))
+    return _stores[folder]
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}

@@ -15,6 +15,7 @@ _C1_TO_CP1252 = {
     c: bytes([c]).decode("cp1252") for c in range(0x80, 0xA0) if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x80-\x9f]")
 
 
 def strip_controls(text: str) -> str:
@@ -22,7 +23,9 @@ def strip_controls(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    return _CONTROLS.sub("", text.translate(_C1_TO_CP1252))
+    if _C1.search(text):  # translate() with a dict is slow, and C1 is rare
+        text = text.translate(_C1_TO_CP1252)
+    return _CONTROLS.sub("", text)
 
 
 def normalise_whitespace(text: str) -> str:
@@ -174,8 +177,17 @@ NO_REMARKS_MAX_OTHER_WORDS = 8
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 
 
+# Every match of _NO_REMARKS holds one of these stems; split_answer only drops lines, so a text
+# without any of them cannot match, and the (costly) split is skipped.
+_NO_REMARKS_STEMS = re.compile(
+    r"bemærk|komment|indvend|indsigelse|tilføj|udsætte|comment|remark|objection", re.IGNORECASE
+)
+
+
 def is_no_remarks(text: str) -> bool:
     """True for a short answer that only says "no remarks" (greeting and signature allowed)."""
+    if not _NO_REMARKS_STEMS.search(text):
+        return False
     body = _without_greeting_and_closing(split_answer(text))
     if not _NO_REMARKS.search(body):
         return False

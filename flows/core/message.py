@@ -22,7 +22,11 @@ class TemplateRef:
 
 @dataclass
 class ParsedAttachment:
-    """One attachment. ``data`` holds the bytes to store; the name is for display only."""
+    """One attachment. ``data`` holds the bytes to store; the name is for display only.
+
+    Once the bytes are in the file store, ``stored_path`` says where and ``data`` is emptied
+    (a parse worker stores them, so they need not cross back to the batch's process).
+    """
 
     display_name: str
     content_type: str
@@ -34,6 +38,12 @@ class ParsedAttachment:
     template_ref: TemplateRef | None = None
     is_template: bool = False
     problem: str | None = None
+    stored_path: str | None = None
+    size: int = -1
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.data)
 
 
 @dataclass(frozen=True)

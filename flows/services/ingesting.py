@@ -117,7 +117,9 @@ def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> Proces
         raws = _stored_rows(session, raw_ids)
     failed: list[tuple[int, Exception]] = []
     stored = [StoredMessage(raw.path, raw.source, raw.name) for raw in raws]
-    parsed_all = parse_all(stored, app.settings.max_message_bytes, app.settings.parse_workers_in_use)
+    parsed_all = parse_all(
+        stored, app.settings.max_message_bytes, app.settings.parse_workers_in_use, app.settings.files_dir
+    )
     pairs = zip(raws, parsed_all, strict=True)
     while part := list(itertools.islice(pairs, WRITE_EVERY)):
         items: list[_Item] = []
@@ -394,8 +396,8 @@ def _insert_attachments(session: Session, app: App, items: list[_Item], response
     rows = []
     for item, response_id in zip(items, response_ids, strict=True):
         for attachment in item.parsed.attachments:
-            path = None
-            if attachment.data:
+            path = attachment.stored_path  # usually written by the parse worker
+            if path is None and attachment.data:
                 # Derived from the raw message (stored durably already): no fsync needed here.
                 _sha, stored = app.file_store.put(attachment.data, durable=False)
                 path = str(stored)
@@ -406,7 +408,7 @@ def _insert_attachments(session: Session, app: App, items: list[_Item], response
                     "path": path,
                     "display_name": attachment.display_name,
                     "content_type": attachment.content_type[:200],
-                    "size": len(attachment.data),
+                    "size": attachment.size,
                     "status": "inline" if attachment.inline else ("problem" if attachment.problem else "ok"),
                     "reason": attachment.problem,
                     "text": attachment.text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flows.core import bodytext
 from flows.core.bodytext import is_no_remarks, normalise_whitespace, split_answer, strip_controls
 
 # --- split_answer --------------------------------------------------------------------------------
@@ -130,3 +131,26 @@ def test_strip_controls() -> None:
 def test_normalise_whitespace() -> None:
     """Runs of whitespace become one space."""
     assert normalise_whitespace("  a\r\n\t b  ") == "a b"
+
+
+NO_REMARKS_PHRASES = (
+    [
+        f"{lead} {noun}"
+        for lead in ("ingen", "ikke nogen", "ingen yderligere", "ikke har nogen særlige")
+        for noun in ("bemærkninger", "kommentar", "indvendinger", "indsigelse", "tilføjelser")
+    ]
+    + [
+        f"{lead} {verb}"
+        for lead in ("intet at", "ikke noget yderligere at", "ingenting at")
+        for verb in ("bemærke", "tilføje", "kommentere", "indvende", "udsætte")
+    ]
+    + ["No further comments", "no remarks", "NO OBJECTIONS", "INGEN BEMÆRKNINGER"]
+)
+
+
+@pytest.mark.parametrize("phrase", NO_REMARKS_PHRASES)
+def test_every_no_remarks_phrase_passes_the_quick_check(phrase: str) -> None:
+    """The stem check that skips the reply split never turns away a phrase the full rule accepts."""
+    assert bodytext._NO_REMARKS.search(phrase)
+    assert bodytext._NO_REMARKS_STEMS.search(phrase)
+    assert is_no_remarks(f"Hej\n\n{phrase}.\n\nMvh\nOle")

@@ -69,3 +69,33 @@ def test_small_batches_stay_in_this_process(corpus: CorpusInfo) -> None:
     parse_pool._forget(3)
     list(parse_all(_items(corpus)[: POOL_MIN_MESSAGES - 1], MAX, workers=3))
     assert 3 not in parse_pool._pools
+
+
+def test_workers_store_attachments_and_send_back_only_their_paths(corpus: CorpusInfo, tmp_path: Path) -> None:
+    items = _items(corpus)
+    alone = list(parse_all(items, MAX, workers=0))
+    pooled = list(parse_all(items, MAX, workers=2, files_dir=tmp_path / "files"))
+    pairs = [
+        (kept, stored)
+        for one, other in zip(alone, pooled, strict=True)
+        for kept, stored in zip(one.attachments, other.attachments, strict=True)  # type: ignore[union-attr]
+        if kept.data
+    ]
+    assert len(pairs) > 10, "the corpus has attachments with bytes"
+    for kept, stored in pairs:
+        assert stored.data == b"" and stored.size == kept.size == len(kept.data)
+        assert stored.stored_path is not None
+        assert Path(stored.stored_path).read_bytes() == kept.data
+        assert Path(stored.stored_path).is_relative_to(tmp_path / "files")
+
+
+def test_an_attachment_that_cannot_be_stored_keeps_its_bytes(corpus: CorpusInfo, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store's folder should be")
+    parsed = [
+        p
+        for p in parse_all(_items(corpus), MAX, workers=0, files_dir=blocked)
+        if not isinstance(p, Exception)
+    ]
+    attachments = [a for p in parsed for a in p.attachments if a.size > 0]
+    assert attachments and all(a.data and a.stored_path is None for a in attachments)
