@@ -56,7 +56,7 @@ def response(
         channel=Channel.EMAIL,
         late=late,
         subject=f"Høringssvar fra {party}",
-        text=text,
+        content=text,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -75,7 +75,7 @@ def remark(
         response_number=response_line.number,
         party=response_line.party,
         section=section,
-        text=response_line.text if text is None else text,
+        content=response_line.text if text is None else text,
         proposal=proposal,
         late=response_line.late,
     )

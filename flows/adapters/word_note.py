@@ -44,7 +44,7 @@ from flows.core.danish import (
     short_datetime,
 )
 from flows.core.model import LatePolicy, PartyStatus
-from flows.core.quality import NoteFacts, QualityReport, check_note, clean_text
+from flows.core.quality import NoteFacts, QualityReport, Quotes, check_note, clean_text
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -98,7 +98,7 @@ class _Compose:
     """Hands the note's paragraphs to ``emit`` in order and collects the facts the gate checks."""
 
     emit: Callable[[Para], None]
-    quoted: list[tuple[int, str]] = field(default_factory=list)
+    quoted: Quotes = field(default_factory=Quotes)
     covered: set[int] = field(default_factory=set)
     listed: list[str] = field(default_factory=list)
     count_sentence: str = ""
@@ -114,7 +114,7 @@ class _Compose:
     def quote(self, number: int, text: str) -> None:
         """The text verbatim between Danish quotation marks, one paragraph per paragraph of the text."""
         clean = clean_text(text).strip()
-        self.quoted.append((number, clean))
+        self.quoted.add(number, clean)
         blocks = [b.strip("\n") for b in clean.replace("\r\n", "\n").split("\n\n")]
         blocks = [unwrap(b) for b in blocks if b.strip()] or [""]
         blocks[0], blocks[-1] = "”" + blocks[0], blocks[-1] + "”"
@@ -169,7 +169,7 @@ def compose_into(assembly: Assembly, emit: Callable[[Para], None]) -> tuple[Note
         count_sentence=c.count_sentence,
         counted=c.counted,
         listed=tuple(c.listed),
-        quoted=tuple(c.quoted),
+        quoted=c.quoted,
         covered=frozenset(c.covered),
     )
     return facts, c.placeholders

@@ -369,13 +369,14 @@ def _ingest_stages(product: stages_mod.Product, result: stages_mod.IngestResult)
 
 def _grouping_stage(product: stages_mod.Product, truth: completeness_mod.Truth, out: dict[str, Any]) -> Stage:
     """group_campaigns over the texts the product groups (counted, with remarks), P/R vs the truth."""
+    from flows.adapters.text_spill import TextsById
     from flows.core.campaigns import group_campaigns
 
     texts = stages_mod.counted_texts(product)
     predicted: dict[int, str | None] = {}
 
     def call() -> int:
-        predicted.update(group_campaigns({rid: text for rid, (text, _sha) in texts.items()}))
+        predicted.update(group_campaigns(TextsById({rid: text for rid, (text, _sha) in texts.items()})))
         return len(texts)
 
     stage = timed("campaign_grouping", call)

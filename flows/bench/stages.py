@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from flows.bench.corpus import CorpusInfo
 from flows.bootstrap import App, bootstrap
+from flows.core.assembly import LazyText
 from flows.settings import Settings
 
 # The corpus round runs 2024-10-16 to 2024-10-25 23:59:59 +02:00; late mail arrives up to a day after.
@@ -147,18 +148,21 @@ def ingest(product: Product, result: IngestResult, clock: Callable[[], float]) -
     return report.fetched
 
 
-def counted_texts(product: Product) -> dict[int, tuple[str, str]]:
+def counted_texts(product: Product) -> dict[int, tuple[str | LazyText, str]]:
     """What the product groups: counted responses with remarks, by id, with the raw sha256.
 
-    Columns only: loading the ORM rows would keep every full body in the session (8 GB at 1M),
-    which the bench would then report as the product's memory.
+    Columns only (ORM rows would keep every full body in the session: 8 GB at 1M), and the texts
+    spilled to a file as the product's assembly does, so the bench's own copy is not counted
+    as the product's memory.
     """
     from sqlalchemy import select
 
     from flows.adapters.db.tables import RawMessageRow, ResponseRow
+    from flows.adapters.text_spill import TextSpill
     from flows.services.assembling import counted_clause
 
     app = product.app(COLLECT_NOW)
+    spill = TextSpill(product.data_dir / "tmp")
     query = (
         select(ResponseRow.id, ResponseRow.text, RawMessageRow.sha256)
         .outerjoin(RawMessageRow, RawMessageRow.id == ResponseRow.raw_message_id)
@@ -167,9 +171,10 @@ def counted_texts(product: Product) -> dict[int, tuple[str, str]]:
             counted_clause(),
             ResponseRow.no_remarks.is_(False),
         )
+        .execution_options(yield_per=5_000)
     )
     with app.db.transaction() as session:
-        return {rid: (text, sha or "") for rid, text, sha in session.execute(query)}
+        return {rid: (spill.put(text), sha or "") for rid, text, sha in session.execute(query)}
 
 
 def build_assembly(product: Product) -> Any:

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from flows.core.model import Channel, PartyStatus, Round
 
 STANDARD_REPLY = "Forvaltningen tager bemærkningen til efterretning."
+
+
+class LazyText(Protocol):
+    """A text kept outside memory (a national round's texts do not fit), read when shown."""
+
+    def read(self) -> str: ...
+
+
+def resolve(content: str | LazyText) -> str:
+    return content if isinstance(content, str) else content.read()
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,16 @@ class ResponseLine:
     channel: Channel
     late: bool
     subject: str
-    text: str
+    content: str | LazyText
     attachments: tuple[str, ...] = ()
     no_remarks: bool = False
     campaign: str | None = None
     campaign_size: int = 1
     campaign_parties: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return resolve(self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +63,13 @@ class RemarkLine:
     response_number: int
     party: str
     section: str
-    text: str
+    content: str | LazyText
     proposal: str
     late: bool = False
+
+    @property
+    def text(self) -> str:
+        return resolve(self.content)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -98,7 +98,7 @@ def _shingles(words: list[str]) -> Iterable[bytes]:
     return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
 
 
-def group_campaigns(texts: dict[int, str], *, threshold: float = 0.8) -> dict[int, str]:
+def group_campaigns(texts: Mapping[int, str], *, threshold: float = 0.8) -> dict[int, str]:
     """Map item id -> campaign key, for items in a group of two or more near-identical texts."""
     from datasketch import MinHash  # a heavy import, needed only when grouping runs
 
@@ -155,7 +155,7 @@ def _verified_pairs(
 
 
 def _keys(
-    ids: list[int], texts: dict[int, str], uf: _UnionFind, eligible: npt.NDArray[np.bool_]
+    ids: list[int], texts: Mapping[int, str], uf: _UnionFind, eligible: npt.NDArray[np.bool_]
 ) -> dict[int, str]:
     members: dict[int, list[int]] = {}
     for row in np.flatnonzero(eligible).tolist():

@@ -6,7 +6,10 @@ missing response, an edited quote or a wrong count is reported instead of slippi
 
 from __future__ import annotations
 
+import hashlib
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flows.core.assembly import Assembly
@@ -23,6 +26,32 @@ def clean_text(text: str) -> str:
     return _ILLEGAL_XML.sub("", text)
 
 
+def text_key(text: str) -> int:
+    """A 64-bit digest of a text, for comparing quotes without keeping them (1M texts are GBs)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class Quotes:
+    """The (response number, quoted text) pairs of a note, kept as two machine arrays of keys."""
+
+    def __init__(self, pairs: Iterable[tuple[int, str]] = ()) -> None:
+        self._numbers = array("q")
+        self._keys = array("Q")
+        for number, text in pairs:
+            self.add(number, text)
+
+    def add(self, number: int, text: str) -> None:
+        self._numbers.append(number)
+        self._keys.append(text_key(text.strip()))
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self._numbers, self._keys, strict=True)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+
 @dataclass(frozen=True)
 class NoteFacts:
     """What the note writer is about to write, in the terms the gate checks."""
@@ -30,7 +59,7 @@ class NoteFacts:
     count_sentence: str
     counted: int
     listed: tuple[str, ...]
-    quoted: tuple[tuple[int, str], ...]
+    quoted: Quotes
     covered: frozenset[int]
 
 
@@ -67,16 +96,19 @@ def _missing_responses(assembly: Assembly, facts: NoteFacts, *, include_late: bo
     return [f"{len(missing)} høringssvar mangler i notatet: {names}{more}"]
 
 
-def _stored_texts(assembly: Assembly) -> dict[int, set[str]]:
-    texts: dict[int, set[str]] = {r.number: {clean_text(r.text).strip()} for r in assembly.responses}
+def _stored_texts(assembly: Assembly) -> dict[int, set[int]]:
+    """Per response number, the keys of the texts a quote may reproduce (its own and its remarks')."""
+    texts: dict[int, set[int]] = {
+        r.number: {text_key(clean_text(r.text).strip())} for r in assembly.responses
+    }
     for remark in assembly.remarks:
-        texts.setdefault(remark.response_number, set()).add(clean_text(remark.text).strip())
+        texts.setdefault(remark.response_number, set()).add(text_key(clean_text(remark.text).strip()))
     return texts
 
 
 def _altered_quotes(assembly: Assembly, facts: NoteFacts) -> list[str]:
     stored = _stored_texts(assembly)
-    bad = [number for number, text in facts.quoted if text.strip() not in stored.get(number, set())]
+    bad = [number for number, key in facts.quoted if key not in stored.get(number, set())]
     if not bad:
         return []
     return [f"citatet fra høringssvar nr. {', '.join(map(str, bad[:10]))} svarer ikke til det modtagne svar"]

@@ -6,13 +6,14 @@ written at all, so what a person typed is never lost.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from flows.adapters.db.tables import (
     AttachmentRow,
@@ -24,10 +25,12 @@ from flows.adapters.db.tables import (
 )
 from flows.adapters.excel_log import read_staff_edits, write_log
 from flows.adapters.pdf_bundle import write_bundle
+from flows.adapters.text_spill import TextsById, TextSpill
 from flows.adapters.word_note import write_note
 from flows.bootstrap import App
 from flows.core.assembly import (
     Assembly,
+    LazyText,
     PartyLine,
     RemarkLine,
     ResponseLine,
@@ -170,9 +173,12 @@ def is_counted(row: ResponseRow) -> bool:
 
 
 def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
+    # Only the columns a review line shows: a bounce's body holds the whole returned message.
     return list(
         session.scalars(
             select(ResponseRow)
+            .options(load_only(*_REVIEW_COLUMNS))
+            .execution_options(yield_per=STREAM_ROWS)
             .where(
                 ResponseRow.round_id == round_id,
                 ResponseRow.review_reason.is_not(None),
@@ -181,6 +187,22 @@ def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
             .order_by(ResponseRow.received_at, ResponseRow.number)
         )
     )
+
+
+_REVIEW_COLUMNS = (
+    ResponseRow.reference,
+    ResponseRow.received_at,
+    ResponseRow.sender,
+    ResponseRow.sender_display,
+    ResponseRow.subject,
+    ResponseRow.review_reason,
+    ResponseRow.party_id,
+    ResponseRow.decision,
+    ResponseRow.kind,
+)
+# Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
+# whole by the driver next to the objects built from them.
+STREAM_ROWS = 5_000
 
 
 class _Counted(NamedTuple):
@@ -196,7 +218,7 @@ class _Counted(NamedTuple):
     channel: str
     late: bool
     subject: str
-    text: str
+    text: str | LazyText
     no_remarks: bool
 
 
@@ -205,16 +227,18 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     grouping (the costly parts) for status views that only count.
 
     Counted responses are read as plain column tuples, not ORM objects, and their full bodies
-    stay in the database: memory per response is its shown text and a few fields.
+    stay in the database. Their shown texts and the remarks' texts go to a spill file in the data
+    folder as they are read (``TextSpill``): memory per response is a few fields and a handle.
     """
+    spill = TextSpill(app.settings.data_dir / "tmp")
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
         parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
-        counted = _counted(session, round_id)
+        counted = _counted(session, round_id, spill)
         attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
-        campaigns = {} if summary else group_campaigns({r.id: r.text for r in counted if not r.no_remarks})
+        campaigns = {} if summary else group_campaigns(_texts(counted))
         responses = _response_lines(counted, parties, attachments, campaigns)
-        remarks = [] if summary else _remark_lines(session, round_id, counted, parties)
+        remarks = [] if summary else _remark_lines(session, round_id, counted, parties, spill)
         review = [_review_line(r, parties) for r in _review_rows(session, round_id)]
         review.extend(_quarantined(session, round_id))
         notes = {
@@ -225,14 +249,24 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     return Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes)
 
 
-def _counted(session: Session, round_id: str) -> list[_Counted]:
+def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted]:
     columns = [getattr(ResponseRow, name) for name in _Counted._fields]
     query = (
         select(*columns)
         .where(ResponseRow.round_id == round_id, counted_clause())
         .order_by(ResponseRow.received_at, ResponseRow.number)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    return [_Counted(*row) for row in session.execute(query)]
+    text_at = _Counted._fields.index("text")
+    return [
+        _Counted._make((*row[:text_at], spill.put(row[text_at]), *row[text_at + 1 :]))
+        for row in session.execute(query)
+    ]
+
+
+def _texts(counted: list[_Counted]) -> TextsById:
+    """What campaign grouping compares: the texts of counted responses with remarks."""
+    return TextsById({r.id: r.text for r in counted if not r.no_remarks})
 
 
 def _attachment_names(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
@@ -274,7 +308,7 @@ def _response_lines(
                 channel=Channel(row.channel),
                 late=row.late,
                 subject=row.subject,
-                text=row.text,
+                content=row.text,
                 attachments=tuple(attachments.get(row.id, [])),
                 no_remarks=row.no_remarks,
                 campaign=key,
@@ -291,12 +325,13 @@ def _party_name(row: _Counted | ResponseRow, parties: dict[int, PartyRow]) -> st
 
 
 def _remark_lines(
-    session: Session, round_id: str, counted: list[_Counted], parties: dict[int, PartyRow]
+    session: Session, round_id: str, counted: list[_Counted], parties: dict[int, PartyRow], spill: TextSpill
 ) -> list[RemarkLine]:
     by_response = {r.id: r for r in counted}
     query = select(
         RemarkRow.response_id, RemarkRow.number, RemarkRow.section, RemarkRow.text, RemarkRow.proposal
     ).where(RemarkRow.round_id == round_id)
+    query = query.execution_options(yield_per=STREAM_ROWS)
     lines = []
     for response_id, number, section, text, proposal in session.execute(query):
         response = by_response.get(response_id)
@@ -307,8 +342,8 @@ def _remark_lines(
                 number,
                 response.number,
                 _party_name(response, parties),
-                section,
-                text,
+                sys.intern(section),  # a template's headings repeat in every answer
+                spill.put(text),
                 proposal,
                 response.late,
             )

@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from flows.adapters.word_note import write_note
 from flows.core.assembly import Assembly, StaffNote
 from flows.core.model import LatePolicy, PartyStatus
-from flows.core.quality import NoteFacts, check_note
+from flows.core.quality import NoteFacts, Quotes, check_note
 from tests.factories import SAMPLE_TEXTS, make_assembly, make_big_assembly, party, remark, response
 
 PLACEHOLDER = "[Udkast – skal gennemses]"
@@ -121,7 +121,7 @@ def test_several_remarks_each_with_section_and_reply(tmp_path: Path) -> None:
 def test_no_remarks_response_is_stated_briefly(tmp_path: Path) -> None:
     """An "ingen bemærkninger" reply is its party's heading and one sentence: no quote, no placeholder."""
     a = make_assembly(2)
-    a.responses[1] = dataclasses.replace(a.responses[1], text="Ingen bemærkninger", no_remarks=True)
+    a.responses[1] = dataclasses.replace(a.responses[1], content="Ingen bemærkninger", no_remarks=True)
     a.remarks = a.remarks[:1]
     paras, _ = _note(tmp_path, a)
     texts = _texts(paras)
@@ -244,7 +244,7 @@ def test_quality_gate_catches_missing_response_altered_quote_and_wrong_count() -
     a = make_assembly(2)
     facts = NoteFacts(
         count_sentence="Forvaltningen har i perioden modtaget tre skriftlige høringssvar fra følgende parter:",
-        counted=3, listed=("SAND Hovedstaden",), quoted=((1, "jeg har en bemærkning."),), covered=frozenset({1}),
+        counted=3, listed=("SAND Hovedstaden",), quoted=Quotes([(1, "jeg har en bemærkning.")]), covered=frozenset({1}),
     )  # fmt: skip
     problems = " | ".join(check_note(a, facts, include_late=True).problems)
     assert "1 høringssvar mangler i notatet: nr. 2" in problems
@@ -256,7 +256,7 @@ def test_quality_gate_catches_missing_response_altered_quote_and_wrong_count() -
 def test_illegal_characters_do_not_break_the_document(tmp_path: Path) -> None:
     """Control characters in a response are dropped; the note still opens and passes the gate."""
     a = make_assembly(1)
-    a.responses[0] = dataclasses.replace(a.responses[0], text="Tekst\x00 med\x0b kontroltegn & <xml>")
+    a.responses[0] = dataclasses.replace(a.responses[0], content="Tekst\x00 med\x0b kontroltegn & <xml>")
     a.remarks = [remark(a.responses[0])]
     paras, _ = _note(tmp_path, a)
     assert "”Tekst med kontroltegn & <xml>”" in _texts(paras)
