@@ -72,7 +72,7 @@ class RemarkLine:
         return resolve(self.content)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewLine:
     """An item that needs a person: unknown or unverified sender, bounce, unreadable file…"""
 
