@@ -172,6 +172,22 @@ def is_counted(row: ResponseRow) -> bool:
     return row.party_id is not None and row.verified != "fail"
 
 
+_REVIEW_COLUMNS = (
+    ResponseRow.reference,
+    ResponseRow.received_at,
+    ResponseRow.sender,
+    ResponseRow.sender_display,
+    ResponseRow.subject,
+    ResponseRow.review_reason,
+    ResponseRow.party_id,
+    ResponseRow.decision,
+    ResponseRow.kind,
+)
+# Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
+# whole by the driver next to the objects built from them.
+STREAM_ROWS = 5_000
+
+
 def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
     # Only the columns a review line shows: a bounce's body holds the whole returned message.
     return list(
@@ -187,22 +203,6 @@ def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
             .order_by(ResponseRow.received_at, ResponseRow.number)
         )
     )
-
-
-_REVIEW_COLUMNS = (
-    ResponseRow.reference,
-    ResponseRow.received_at,
-    ResponseRow.sender,
-    ResponseRow.sender_display,
-    ResponseRow.subject,
-    ResponseRow.review_reason,
-    ResponseRow.party_id,
-    ResponseRow.decision,
-    ResponseRow.kind,
-)
-# Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
-# whole by the driver next to the objects built from them.
-STREAM_ROWS = 5_000
 
 
 class _Counted(NamedTuple):
