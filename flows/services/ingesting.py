@@ -512,14 +512,22 @@ def _review_reason(item: _Item) -> str:
 
 
 def _mark_bounced(session: Session, round_id: str, parsed: ParsedMessage, verdict: Classification) -> None:
+    """The invitation (or reminder) a bounce returns: by its Message-ID, else by the recipient.
+
+    Looked up through indexes, never by reading the round's outbox: a round sends a receipt per
+    response, so that outbox grows with the round and a scan per bounce would be quadratic.
+    """
     ids = {i.strip("<>") for i in [*verdict.bounced_message_ids, parsed.returned_message_id or ""] if i}
-    rows = session.scalars(
-        select(OutboxRow).where(OutboxRow.round_id == round_id, OutboxRow.purpose.in_(THREAD_PURPOSES))
-    )
-    recipients = {r.lower() for r in verdict.bounced_recipients}
-    for row in rows:
-        if row.message_id.strip("<>") in ids or (not ids and row.address in recipients):
-            row.state = OutboxState.BOUNCED.value
+    query = select(OutboxRow).where(OutboxRow.round_id == round_id, OutboxRow.purpose.in_(THREAD_PURPOSES))
+    if ids:
+        query = query.where(OutboxRow.message_id.in_(sorted(ids | {f"<{i}>" for i in ids})))
+    else:
+        recipients = {r.lower() for r in verdict.bounced_recipients}
+        if not recipients:
+            return
+        query = query.where(OutboxRow.address.in_(sorted(recipients)))
+    for row in session.scalars(query):
+        row.state = OutboxState.BOUNCED.value
 
 
 def _queue_follow_ups(

@@ -447,6 +447,28 @@ def test_bounce_and_headerless_out_of_office_are_set_aside(rnd: Round, tmp_path:
     assert sent_to(rnd.smtp, "Kvittering") == []
 
 
+def test_bounce_without_message_id_marks_the_invitation_to_its_recipient(rnd: Round) -> None:
+    """A legacy bounce that names only the failed address marks that invitation, and no other."""
+    assert rnd.imap is not None
+    inviting.invite(rnd.app, ROUND_ID)
+    legacy = (
+        "From: MAILER-DAEMON@mx.forening.example\r\n"
+        f"To: {REPLY_TO}\r\n"
+        "Subject: Returned mail: see transcript for details\r\n"
+        "Message-ID: <legacy1@mx.forening.example>\r\n\r\n"
+        "This is the mail system at host mx.forening.example.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\r\n\r\n"
+        "<stille@forening.example>: host mx.forening.example said: 550 5.1.1 user unknown\r\n"
+    ).encode()
+    rnd.imap.append(legacy, when=cph("2025-10-17T08:00:00+02:00"))
+
+    collect(rnd.app)
+
+    states = {address: row.state for address, row in outbox(rnd.app, "invitation").items()}
+    assert states.pop("stille@forening.example") == "bounced"
+    assert states and "bounced" not in states.values()
+
+
 # --------------------------------------------------------------------------------------------
 # receipts
 

@@ -99,7 +99,10 @@ class OutboxRow(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_address", "address", "purpose"),)
+    __table_args__ = (
+        Index("ix_outbox_address", "address", "purpose"),
+        Index("ix_outbox_purpose", "purpose", "round_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
