@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
     AttachmentRow,
@@ -172,37 +172,37 @@ def is_counted(row: ResponseRow) -> bool:
     return row.party_id is not None and row.verified != "fail"
 
 
-_REVIEW_COLUMNS = (
-    ResponseRow.reference,
-    ResponseRow.received_at,
-    ResponseRow.sender,
-    ResponseRow.sender_display,
-    ResponseRow.subject,
-    ResponseRow.review_reason,
-    ResponseRow.party_id,
-    ResponseRow.decision,
-    ResponseRow.kind,
-)
 # Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
 # whole by the driver next to the objects built from them.
 STREAM_ROWS = 5_000
 
 
-def _review_rows(session: Session, round_id: str) -> list[ResponseRow]:
-    # Only the columns a review line shows: a bounce's body holds the whole returned message.
-    return list(
-        session.scalars(
-            select(ResponseRow)
-            .options(load_only(*_REVIEW_COLUMNS))
-            .execution_options(yield_per=STREAM_ROWS)
-            .where(
-                ResponseRow.round_id == round_id,
-                ResponseRow.review_reason.is_not(None),
-                ResponseRow.kind.in_(REVIEW_KINDS),
-            )
-            .order_by(ResponseRow.received_at, ResponseRow.number)
+class _Review(NamedTuple):
+    """The columns a review line shows (a bounce's body holds the whole returned message)."""
+
+    reference: str
+    received_at: datetime
+    sender: str
+    sender_display: str
+    subject: str
+    review_reason: str | None
+    party_id: int | None
+    decision: str | None
+
+
+def _review_rows(session: Session, round_id: str) -> list[_Review]:
+    # Column tuples, not ORM objects: a national round has hundreds of thousands of these.
+    query = (
+        select(*(getattr(ResponseRow, name) for name in _Review._fields))
+        .where(
+            ResponseRow.round_id == round_id,
+            ResponseRow.review_reason.is_not(None),
+            ResponseRow.kind.in_(REVIEW_KINDS),
         )
+        .order_by(ResponseRow.received_at, ResponseRow.number)
+        .execution_options(yield_per=STREAM_ROWS)
     )
+    return [_Review._make(row) for row in session.execute(query)]
 
 
 class _Counted(NamedTuple):
@@ -353,7 +353,7 @@ def _remark_lines(
     return lines
 
 
-def _review_line(row: ResponseRow, parties: dict[int, PartyRow]) -> ReviewLine:
+def _review_line(row: _Review, parties: dict[int, PartyRow]) -> ReviewLine:
     hint = parties[row.party_id].name if row.party_id in parties else ""
     return ReviewLine(
         row.reference,
