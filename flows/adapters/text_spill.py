@@ -72,9 +72,6 @@ class TextSpill:
             done += os.pwrite(self._fd, data[done:], self._written + done)
         self._written += len(data)
 
-    def close(self) -> None:
-        self._file.close()
-
 
 class TextsById(Mapping[int, str]):
     """Texts by id, each kept or spilled, read when asked for (e.g. by campaign grouping)."""
