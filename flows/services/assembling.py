@@ -257,11 +257,7 @@ def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted
         .order_by(ResponseRow.received_at, ResponseRow.number)
         .execution_options(yield_per=STREAM_ROWS)
     )
-    text_at = _Counted._fields.index("text")
-    return [
-        _Counted._make((*row[:text_at], spill.put(row[text_at]), *row[text_at + 1 :]))
-        for row in session.execute(query)
-    ]
+    return [_Counted._make(row)._replace(text=spill.put(row.text)) for row in session.execute(query)]
 
 
 def _texts(counted: list[_Counted]) -> TextsById:
