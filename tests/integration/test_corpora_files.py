@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -24,10 +23,7 @@ def _files(folder: str, extensions: set[str]) -> list[Path]:
 def _run_all(paths: list[Path]) -> dict[str, str | None]:
     outcomes: dict[str, str | None] = {}
     for path in paths:
-        start = time.perf_counter()
         att = inspect_attachment(path.name, "application/octet-stream", path.read_bytes())
-        elapsed = time.perf_counter() - start
-        assert elapsed < 10.0, f"{path.name} took {elapsed:.1f} s"
         # read (no problem) or refused with a reason a person can act on
         assert att.problem is None or len(att.problem.strip()) > 10, (path.name, att.problem)
         outcomes[path.name] = att.problem

@@ -292,21 +292,15 @@ def test_speed_floor_writer_produces_a_readable_workbook(tmp_path: Path) -> None
     assert re.match(r"\d", str(ws.max_row))
 
 
-def test_hundred_thousand_remarks_fast_and_near_the_floor(tmp_path: Path) -> None:
-    """100,000 remarks are written in under 5 s and at no less than 0.4x the bare-XML floor (best of 2)."""
-    import time
+def test_hundred_thousand_remarks_are_all_written(tmp_path: Path) -> None:
+    """100,000 remarks all reach the log's Bemærkninger sheet (speed against the floor: the bench)."""
+    from python_calamine import CalamineWorkbook
 
-    from flows.adapters.excel_floor import write_floor
     from tests.factories import make_big_assembly
 
     a = make_big_assembly(100_000)
-    log_s = floor_s = float("inf")
-    for _ in range(2):
-        started = time.perf_counter()
-        write_log(a, tmp_path / "big.xlsx")
-        log_s = min(log_s, time.perf_counter() - started)
-        started = time.perf_counter()
-        write_floor(excel_log.log_rows(a), tmp_path / "floor.xlsx")
-        floor_s = min(floor_s, time.perf_counter() - started)
-    assert log_s < 5, f"{log_s:.2f} s"
-    assert floor_s / log_s >= 0.4, f"log {log_s:.2f} s, floor {floor_s:.2f} s"
+    write_log(a, tmp_path / "big.xlsx")
+    rows = (
+        CalamineWorkbook.from_path(str(tmp_path / "big.xlsx")).get_sheet_by_name("Bemærkninger").to_python()
+    )
+    assert len(rows) - 1 == len(a.remarks) == 100_000
