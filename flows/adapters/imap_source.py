@@ -27,6 +27,13 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
+from flows.adapters.imap_folders import (
+    FolderNameError,
+    delimiter_of,
+    parse_list,
+    same_folder,
+    wire_name,
+)
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
 from flows.settings import redact_url
 
@@ -99,6 +106,9 @@ class ImapSource:
         self.mailbox_key = f"{self.user}@{self.host}:{self.port}/{self.folder}"
         self.uidvalidity = 0
         self._conn: imaplib.IMAP4 | None = None
+        # the folders as the server names them, known once connected (delimiter, modified UTF-7)
+        self._folder_wire = ""
+        self._processed_wire = ""
         self._capabilities: set[str] = set()
 
     def __repr__(self) -> str:
@@ -164,7 +174,8 @@ class ImapSource:
         self._capabilities = {c.upper() for c in b" ".join(d for d in data if d).decode().split()}
 
     def _select(self, conn: imaplib.IMAP4) -> None:
-        typ, data = self._call(conn.select, _quote(self.folder))
+        self._name_folders(conn)
+        typ, data = self._call(conn.select, self._folder_wire)
         if typ != "OK":
             msg = f"IMAP-mappen {self.folder!r} kan ikke åbnes: {_text(data)}"
             raise MailSourceError(msg)
@@ -173,6 +184,16 @@ class ImapSource:
         if not value or not value.strip().isdigit():
             raise MailServerError(f"IMAP-mappen {self.folder!r} oplyste ingen UIDVALIDITY")
         self.uidvalidity = int(value)
+
+    def _name_folders(self, conn: imaplib.IMAP4) -> None:
+        """Both folders as wire names, with the delimiter the server reports for its namespace."""
+        typ, data = self._call(conn.list, '""', '""')
+        delimiter = delimiter_of(data) if typ == "OK" else "/"
+        try:
+            self._folder_wire = wire_name(self.folder, delimiter)
+            self._processed_wire = wire_name(self.processed_folder, delimiter)
+        except FolderNameError as exc:
+            raise MailSourceError(str(exc)) from exc
 
     def _call(self, method: object, *args: object) -> tuple[str, list[bytes | None]]:
         """One IMAP command; a socket problem becomes ``MailServerError``."""
@@ -285,7 +306,7 @@ class ImapSource:
         if not uids or self._conn is None:
             return
         try:
-            self._ensure_folder(self.processed_folder)
+            self._ensure_processed_folder()
             self._move(uid_set(uids))
         except (MailSourceError, imaplib.IMAP4.error, OSError) as exc:
             log.warning("could not move %d message(s) to %s: %s", len(uids), self.processed_folder, exc)
@@ -307,22 +328,24 @@ class ImapSource:
                 log.info(
                     "moving %d message(s) stored by an earlier run to %s", len(stale), self.processed_folder
                 )
-                self._ensure_folder(self.processed_folder)
+                self._ensure_processed_folder()
                 for start in range(0, len(stale), 500):
                     self._move(uid_set(stale[start : start + 500]))
         except (MailSourceError, imaplib.IMAP4.error, OSError) as exc:
             log.warning("could not move earlier stored messages to %s: %s", self.processed_folder, exc)
 
-    def _ensure_folder(self, folder: str) -> None:
-        typ, data = self._call(self.conn.list, '""', _quote(folder))
-        if typ == "OK" and any(d for d in data):
+    def _ensure_processed_folder(self) -> None:
+        # the name is a LIST pattern too: a '%' or '*' in it matches other folders, so the
+        # answer is compared by name, not just checked for being empty
+        typ, data = self._call(self.conn.list, '""', self._processed_wire)
+        if typ == "OK" and any(same_folder(f.name, self.processed_folder) for f in parse_list(data)):
             return
-        typ, data = self._call(self.conn.create, _quote(folder))
+        typ, data = self._call(self.conn.create, self._processed_wire)
         if typ != "OK":
-            log.warning("CREATE %s: %s", folder, _text(data))
+            log.warning("CREATE %s: %s", self.processed_folder, _text(data))
 
     def _move(self, uids: str) -> None:
-        target = _quote(self.processed_folder)
+        target = self._processed_wire
         if "MOVE" in self._capabilities:
             typ, data = self._call(self.conn.uid, "MOVE", uids, target)
             _check(typ, data, "UID MOVE")
@@ -393,11 +416,6 @@ def parse_internaldate(meta: bytes) -> datetime | None:
         return None
     offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == b"-" else 1)
     return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=timezone(offset))
-
-
-def _quote(name: str) -> str:
-    """A mailbox name as an IMAP quoted string (imaplib sends arguments verbatim)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _check(typ: str, data: Sequence[object], what: str) -> None:

@@ -12,7 +12,8 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from flows.resources import required
+
 LOOP_HEADER = "X-Hoering-Loop"
 
 
@@ -42,7 +43,7 @@ class Outgoing:
 
 @cache
 def templates() -> dict[str, dict[str, str]]:
-    with (CONFIG_DIR / "mail_da.toml").open("rb") as handle:
+    with required("config/mail_da.toml").open("rb") as handle:
         return tomllib.load(handle)
 
 

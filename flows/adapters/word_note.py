@@ -45,8 +45,8 @@ from flows.core.danish import (
 )
 from flows.core.model import LatePolicy, PartyStatus
 from flows.core.quality import NoteFacts, QualityReport, Quotes, check_note, clean_text
+from flows.resources import required
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 LANGUAGE = "da-DK"
 
@@ -62,9 +62,9 @@ STYLE_NAMES = {
 
 
 @cache
-def phrases(path: Path = CONFIG_DIR / "note_da.toml") -> dict[str, dict[str, str]]:
+def phrases() -> dict[str, dict[str, str]]:
     """The Danish wording, from the TOML template."""
-    with path.open("rb") as fh:
+    with required("config/note_da.toml").open("rb") as fh:
         data: dict[str, dict[str, str]] = tomllib.load(fh)
     return data
 

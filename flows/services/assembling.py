@@ -41,6 +41,7 @@ from flows.core.assembly import (
 from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.resources import resource
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
 
@@ -97,7 +98,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
 
 
 def _letterhead(app: App) -> Path | None:
-    candidate = app.settings.letterhead or Path(__file__).resolve().parents[2] / "config" / "letterhead.docx"
+    candidate = app.settings.letterhead or resource("config/letterhead.docx")
     return candidate if candidate.is_file() else None
 
 

@@ -3,11 +3,14 @@
 # (intake-reliability.md §3.3). Runs as root with no system service; everything lives in DIR.
 #   tests/services/dovecot.sh start DIR   -> prints nothing; user hoering@test.invalid / secret
 #   tests/services/dovecot.sh stop DIR
+# HOERING_TEST_IMAP_PORT (default 10143) and HOERING_TEST_IMAP_SEPARATOR (the hierarchy
+# delimiter, default /; the folder tests start a second server with .) shape the server.
 # Idempotent: start on a running server and stop on a stopped one do nothing.
 set -euo pipefail
 action=${1:?start|stop}
 dir=${2:?state dir}
 port=${HOERING_TEST_IMAP_PORT:-10143}
+separator=${HOERING_TEST_IMAP_SEPARATOR:-/}
 conf="$dir/dovecot.conf"
 
 running() {
@@ -49,7 +52,7 @@ userdb {
 mail_location = maildir:~/Maildir
 namespace inbox {
   inbox = yes
-  separator = /
+  separator = $separator
 }
 service imap-login {
   inet_listener imap {

@@ -1,15 +1,14 @@
-"""Engine creation and migrations (Alembic scripts live in ``sql/`` at the repo root)."""
+"""Engine creation and migrations (the Alembic scripts of ``sql/``, found by ``flows.resources``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+from flows.resources import required
 
 
 def make_engine(url: str) -> Engine:
@@ -47,7 +46,7 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(SQL_DIR))
+    config.set_main_option("script_location", str(required("sql")))
     config.attributes["engine"] = engine
     return config
 
