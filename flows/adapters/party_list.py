@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flows.adapters.attachments import MAX_SHEET_CELLS, Refused, cell_text, inspect_zip
+from flows.adapters.attachments import MAX_SHEET_CELLS, OLE_MAGIC, Refused, cell_text, inspect_zip
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_XLSX_BYTES = 20 * 1024 * 1024
@@ -155,11 +155,23 @@ def _xlsx_grid(path: Path, label: str, problems: list[str]) -> list[tuple[int, l
         problems.append(f"partslisten {label} findes ikke eller kan ikke læses")
         return None
     try:
+        if data.startswith(OLE_MAGIC):  # an encrypted .xlsx is an OLE container, as is an old .xls
+            raise Refused(
+                "regnearket er beskyttet med adgangskode eller i det gamle .xls-format; "
+                "gem partslisten som .xlsx uden adgangskode"
+            )
         facts = inspect_zip(data)
         if facts.kind not in ("xlsx", "xlsm"):
             raise Refused("filen er ikke et Excel-regneark (.xlsx)")
-        fits = all(cells <= MAX_SHEET_CELLS for cells in facts.sheet_cells.values())
-        rows = _calamine_rows(data) if fits else _openpyxl_rows(data)
+        # calamine allocates a sheet's whole bounding box (a Rust abort, not an exception, when it
+        # is huge); a response is then read by openpyxl within bounds, but a party list that big
+        # is no party list, and a bounded read could drop rows without a word.
+        if any(cells > MAX_SHEET_CELLS for cells in facts.sheet_cells.values()):
+            raise Refused(
+                "regnearket er for stort til en partsliste (celler spredt over mere end "
+                f"{MAX_SHEET_CELLS:,} felter; slet indhold langt fra listen)".replace(",", ".")
+            )
+        rows = _first_sheet_rows(data)
     except Refused as exc:
         problems.append(f"{label}: {exc.reason[:1].lower()}{exc.reason[1:]}")
         return None
@@ -171,14 +183,12 @@ def _xlsx_grid(path: Path, label: str, problems: list[str]) -> list[tuple[int, l
     if rows is None:
         problems.append(f"{label}: regnearket har intet synligt ark")
         return None
-    if len(rows) > MAX_ROWS:
-        problems.append(f"{label}: partslisten har mere end {MAX_ROWS} rækker")
-        return None
-    # Row numbers as Excel shows them: both readers start at A1.
+    # Row numbers as Excel shows them: the rows are read from A1.
     return [(number, [cell_text(v) for v in row[:MAX_COLS]]) for number, row in enumerate(rows, 1)]
 
 
-def _calamine_rows(data: bytes) -> list[list[Any]] | None:
+def _first_sheet_rows(data: bytes) -> list[list[Any]] | None:
+    """The cells of the first visible worksheet, as cached values, from A1; None without one."""
     import python_calamine
 
     try:
@@ -187,31 +197,13 @@ def _calamine_rows(data: bytes) -> list[list[Any]] | None:
         raise Refused("filen er beskyttet med adgangskode og kan ikke læses") from exc
     for meta in book.sheets_metadata:
         if str(meta.typ).endswith("WorkSheet") and str(meta.visible).endswith(".Visible"):
+            sheet = book.get_sheet_by_name(meta.name)
+            if sheet.end is not None and sheet.end[0] + 1 > MAX_ROWS:
+                raise Refused(f"partslisten har mere end {MAX_ROWS} rækker")
             # skip_empty_area=False keeps leading empty rows, so list positions are sheet rows.
-            rows: list[list[Any]] = book.get_sheet_by_name(meta.name).to_python(
-                skip_empty_area=False, nrows=MAX_ROWS + 1
-            )
+            rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
             return rows
     return None
-
-
-def _openpyxl_rows(data: bytes) -> list[list[Any]] | None:
-    """Read-only openpyxl within explicit bounds, for sheets whose cells lie far apart."""
-    import warnings
-
-    from openpyxl import load_workbook
-
-    with warnings.catch_warnings():  # style complaints from odd producers are not our concern
-        warnings.simplefilter("ignore")
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    try:
-        for sheet in book.worksheets:
-            if sheet.sheet_state == "visible":
-                cells = sheet.iter_rows(min_row=1, max_row=MAX_ROWS + 1, max_col=MAX_COLS, values_only=True)
-                return [list(row) for row in cells]
-        return None
-    finally:
-        book.close()
 
 
 # --------------------------------------------------------------------------- the table

@@ -204,11 +204,8 @@ def contained_file(base: Path, entry: str, field: str, problems: list[str]) -> P
         problems.append(f"{field}: {entry!r} er en absolut sti; kun filer i rundefilens mappe kan bruges")
         return None
     try:
-        target = (base / entry).resolve(strict=True)
-    except FileNotFoundError:
-        problems.append(f"{field}: filen findes ikke: {entry!r}")
-        return None
-    except (OSError, RuntimeError):  # a symlink loop, a path too long, no permission
+        target = (base / entry).resolve()
+    except (OSError, RuntimeError):  # a symlink loop, a path too long
         problems.append(f"{field}: filen kan ikke læses: {entry!r}")
         return None
     if not target.is_relative_to(base):
@@ -216,6 +213,9 @@ def contained_file(base: Path, entry: str, field: str, problems: list[str]) -> P
         return None
     try:
         mode = target.stat().st_mode
+    except FileNotFoundError:
+        problems.append(f"{field}: filen findes ikke: {entry!r}")
+        return None
     except OSError:
         problems.append(f"{field}: filen kan ikke læses: {entry!r}")
         return None
