@@ -84,9 +84,7 @@ def _csv_grid(path: Path, label: str, problems: list[str]) -> list[tuple[int, li
     if "\x00" in text:
         problems.append(f"{label}: er ikke en CSV-fil (indeholder binære data)")
         return None
-    head = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
-    # Counted over the first lines, not the first alone: a title line above the header has none.
-    delimiter = max(",;\t", key=lambda d: sum(line.count(d) for line in head))
+    delimiter = _delimiter(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     grid: list[tuple[int, list[str]]] = []
     try:
@@ -99,6 +97,18 @@ def _csv_grid(path: Path, label: str, problems: list[str]) -> list[tuple[int, li
         problems.append(f"{label} linje {reader.line_num}: {exc}")
         return None
     return grid
+
+
+def _delimiter(head: list[str]) -> str:
+    """The separator that makes one of the first lines a header row, else the first line's commonest.
+
+    Counting over data lines would mislead: "a@x.dk; b@x.dk" in a comma-separated list.
+    """
+    for line in head:
+        for delimiter in ",;\t":
+            if _header(next(csv.reader([line], delimiter=delimiter), [])) is not None:
+                return delimiter
+    return max(",;\t", key=head[0].count) if head else ","
 
 
 def decode_csv(raw: bytes) -> tuple[str | None, str]:

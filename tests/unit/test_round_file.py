@@ -215,13 +215,14 @@ def test_documents_inside_the_folder_are_kept_with_their_real_paths(tmp_path: Pa
     assert spec.documents == (str((folder / "udkast.pdf").resolve()), real, real)
 
 
-@pytest.mark.parametrize("entry", ["../parter.csv", "/tmp/parter.csv", "link.csv"])
+@pytest.mark.parametrize("entry", ["../parter.csv", "ABSOLUTE", "link.csv"])
 def test_a_party_list_outside_the_round_is_refused(tmp_path: Path, entry: str) -> None:
-    """`parties = "…"` must also name a file inside the round's folder."""
+    """`parties = "…"` must also name a file inside the round's folder (each of these exists)."""
     folder = round_folder(tmp_path)
     outside = outside_file(tmp_path, "parter.csv", b"name,email\nA,a@x.example\n")
     (tmp_path / "parter.csv").write_bytes(outside.read_bytes())
     (folder / "link.csv").symlink_to(outside)
+    entry = str(outside) if entry == "ABSOLUTE" else entry
 
     message = problems(folder, GOOD.format(parties=f'parties = "{entry}"'))
 
@@ -333,3 +334,16 @@ def test_party_names_with_control_characters_and_bad_person_are_refused(
 ) -> None:
     """A name with a newline or a right-to-left override, or a `person` that is no yes/no, is refused."""
     assert expected in problems(tmp_path, GOOD.format(parties=f"[[parties]]\n{party}\n"))
+
+
+def test_the_separator_comes_from_the_header_row(tmp_path: Path) -> None:
+    """A comma-separated list whose rows hold several ';'-separated addresses keeps ',' as separator."""
+    many = ";".join(f"{n}@rk.example" for n in "abcde")
+    (tmp_path / "parter.csv").write_text(
+        f'name,email,domains\n"Røde Kors, Amager",{many},\nDanner,{many.replace("rk", "dn")},\n',
+        encoding="utf-8",
+    )  # more ';' than ',' in the file as a whole
+
+    spec = load_round_file(write(tmp_path, GOOD.format(parties='parties = "parter.csv"')))
+
+    assert [(p.name, len(p.emails)) for p in spec.parties] == [("Røde Kors, Amager", 5), ("Danner", 5)]
