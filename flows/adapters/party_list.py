@@ -1,4 +1,5 @@
-"""Read a party list file (CSV or Excel .xlsx) into the rows a round's parties are made from.
+"""A round's parties: a party list file (CSV or Excel .xlsx) read into rows, and rows (from a
+file or the round file's inline tables) validated into parties.
 
 Each row comes with where it stood ("parter.csv linje 3", "parter.xlsx række 5"), so every
 problem names it as a case worker sees it in their editor. The header row may sit below title
@@ -18,11 +19,14 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from flows.adapters.attachments import MAX_SHEET_CELLS, OLE_MAGIC, Refused, cell_text, inspect_zip
+from flows.core.addresses import AddressError, normalise_address, normalise_domain
+from flows.core.model import PartySpec
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_XLSX_BYTES = 20 * 1024 * 1024
@@ -278,3 +282,95 @@ def _table_rows(grid: Grid, label: str, unit: str, problems: list[str], *, stric
             f"'E-mail') skal være der (fandt {shown})"
         )
     return rows
+
+
+# --------------------------------------------------------------------------- parties
+
+MAX_NAME_CHARS = 500  # the parties table's column
+# Right-to-left and other direction overrides make a name read differently than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+TRUE_WORDS = frozenset({"ja", "j", "x", "yes", "y", "true", "sand", "1"})
+FALSE_WORDS = frozenset({"", "nej", "n", "no", "false", "falsk", "0"})
+
+
+def _party_name(entry: dict[str, Any], where: str, problems: list[str]) -> str | None:
+    raw = entry.get("name")
+    name = unicodedata.normalize("NFC", str(raw if raw is not None else "")).strip()
+    if not name:
+        problems.append(f"{where}: 'name' mangler")
+        return None
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
+        problems.append(f"{where}: navnet {name!r} indeholder linjeskift eller usynlige styretegn")
+        return None
+    if len(name) > MAX_NAME_CHARS:
+        problems.append(f"{where}: navnet er for langt (over {MAX_NAME_CHARS} tegn)")
+        return None
+    return name
+
+
+def _person(value: Any, where: str, problems: list[str]) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    word = str(value).strip().casefold()
+    if isinstance(value, str) and word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    problems.append(f"{where}: 'person' skal være ja eller nej ({value!r})")
+    return False
+
+
+def party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str]) -> tuple[PartySpec, ...]:
+    """The parties of ``rows`` (inline tables or a file's rows), each problem naming its row.
+
+    A name and an address (or domain) are needed; an address or domain belongs to one party only.
+    """
+    parties: list[PartySpec] = []
+    owner: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for where, entry in rows:
+        name = _party_name(entry, where, problems)
+        if name is None:
+            continue
+        if name.casefold() in names:
+            problems.append(f"{where}: høringsparten {name!r} står to gange ({names[name.casefold()]})")
+            continue
+        names[name.casefold()] = where
+        person = _person(entry.get("person"), where, problems)
+        emails = _split(entry.get("email"))
+        domains = _split(entry.get("domains"))
+        if not emails and not domains:
+            problems.append(f"{where}: 'email' mangler for {name!r}")
+        good: list[str] = []
+        for raw in emails:
+            try:
+                address = normalise_address(raw)
+            except AddressError:
+                problems.append(f"{where}: ugyldig e-mailadresse {raw!r} for {name!r}")
+                continue
+            if address in owner:
+                problems.append(f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}")
+                continue
+            owner[address] = name
+            good.append(address)
+        good_domains: list[str] = []
+        for raw in domains:
+            try:
+                domain = normalise_domain(raw.lstrip("@"))
+            except ValueError:
+                problems.append(f"{where}: ugyldigt domæne {raw!r} for {name!r}")
+                continue
+            key = "@" + domain
+            if key in owner:
+                problems.append(f"{where}: domænet {domain} står både ved {owner[key]!r} og {name!r}")
+                continue
+            owner[key] = name
+            good_domains.append(domain)
+        parties.append(PartySpec(name=name, emails=tuple(good), domains=tuple(good_domains), person=person))
+    return tuple(parties)
+
+
+def _split(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in re.split(r"[;,\s]+", str(value)) if part.strip()]

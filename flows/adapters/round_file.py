@@ -16,14 +16,12 @@ import difflib
 import re
 import stat
 import tomllib
-import unicodedata
-from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.adapters.party_list import read_party_file
-from flows.core.addresses import AddressError, normalise_address, normalise_domain
+from flows.adapters.party_list import party_specs, read_party_file
+from flows.core.addresses import AddressError, normalise_address
 from flows.core.errors import RoundFileError
 from flows.core.model import DEFAULT_RETENTION, LatePolicy, NoteLayout, PartySpec, RoundSpec
 
@@ -56,11 +54,6 @@ DANISH_KEYS = {
     "domæner": "domains",
 }
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".odt", ".xlsx")
-MAX_NAME_CHARS = 500  # the parties table's column
-# Right-to-left and other direction overrides make a name read differently than it is.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-TRUE_WORDS = frozenset({"ja", "j", "x", "yes", "y", "true", "sand", "1"})
-FALSE_WORDS = frozenset({"", "nej", "n", "no", "false", "falsk", "0"})
 
 
 def load_round_file(path: Path) -> RoundSpec:
@@ -331,83 +324,4 @@ def _parties(value: Any, base: Path, problems: list[str]) -> tuple[PartySpec, ..
         return ()
     if not rows and not problems:
         problems.append("høringen har ingen høringsparter")
-    return _party_specs(rows, problems)
-
-
-def _party_name(entry: dict[str, Any], where: str, problems: list[str]) -> str | None:
-    raw = entry.get("name")
-    name = unicodedata.normalize("NFC", str(raw if raw is not None else "")).strip()
-    if not name:
-        problems.append(f"{where}: 'name' mangler")
-        return None
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
-        problems.append(f"{where}: navnet {name!r} indeholder linjeskift eller usynlige styretegn")
-        return None
-    if len(name) > MAX_NAME_CHARS:
-        problems.append(f"{where}: navnet er for langt (over {MAX_NAME_CHARS} tegn)")
-        return None
-    return name
-
-
-def _person(value: Any, where: str, problems: list[str]) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    word = str(value).strip().casefold()
-    if isinstance(value, str) and word in TRUE_WORDS | FALSE_WORDS:
-        return word in TRUE_WORDS
-    problems.append(f"{where}: 'person' skal være ja eller nej ({value!r})")
-    return False
-
-
-def _party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str]) -> tuple[PartySpec, ...]:
-    parties: list[PartySpec] = []
-    owner: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for where, entry in rows:
-        name = _party_name(entry, where, problems)
-        if name is None:
-            continue
-        if name.casefold() in names:
-            problems.append(f"{where}: høringsparten {name!r} står to gange ({names[name.casefold()]})")
-            continue
-        names[name.casefold()] = where
-        person = _person(entry.get("person"), where, problems)
-        emails = _split(entry.get("email"))
-        domains = _split(entry.get("domains"))
-        if not emails and not domains:
-            problems.append(f"{where}: 'email' mangler for {name!r}")
-        good: list[str] = []
-        for raw in emails:
-            try:
-                address = normalise_address(raw)
-            except AddressError:
-                problems.append(f"{where}: ugyldig e-mailadresse {raw!r} for {name!r}")
-                continue
-            if address in owner:
-                problems.append(f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}")
-                continue
-            owner[address] = name
-            good.append(address)
-        good_domains: list[str] = []
-        for raw in domains:
-            try:
-                domain = normalise_domain(raw.lstrip("@"))
-            except ValueError:
-                problems.append(f"{where}: ugyldigt domæne {raw!r} for {name!r}")
-                continue
-            key = "@" + domain
-            if key in owner:
-                problems.append(f"{where}: domænet {domain} står både ved {owner[key]!r} og {name!r}")
-                continue
-            owner[key] = name
-            good_domains.append(domain)
-        parties.append(PartySpec(name=name, emails=tuple(good), domains=tuple(good_domains), person=person))
-    return tuple(parties)
-
-
-def _split(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in re.split(r"[;,\s]+", str(value)) if part.strip()]
+    return party_specs(rows, problems)
