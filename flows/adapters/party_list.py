@@ -293,17 +293,23 @@ TRUE_WORDS = frozenset({"ja", "j", "x", "yes", "y", "true", "sand", "1"})
 FALSE_WORDS = frozenset({"", "nej", "n", "no", "false", "falsk", "0"})
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """A value from the file as an error shows it: quoted, escaped, and cut when long."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _party_name(entry: dict[str, Any], where: str, problems: list[str]) -> str | None:
     raw = entry.get("name")
     name = unicodedata.normalize("NFC", str(raw if raw is not None else "")).strip()
     if not name:
         problems.append(f"{where}: 'name' mangler")
         return None
+    if len(name) > MAX_NAME_CHARS:
+        problems.append(f"{where}: navnet {shown(name)} er for langt (over {MAX_NAME_CHARS} tegn)")
+        return None
     if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
         problems.append(f"{where}: navnet {name!r} indeholder linjeskift eller usynlige styretegn")
-        return None
-    if len(name) > MAX_NAME_CHARS:
-        problems.append(f"{where}: navnet er for langt (over {MAX_NAME_CHARS} tegn)")
         return None
     return name
 
@@ -314,7 +320,7 @@ def _person(value: Any, where: str, problems: list[str]) -> bool:
     word = str(value).strip().casefold()
     if isinstance(value, str) and word in TRUE_WORDS | FALSE_WORDS:
         return word in TRUE_WORDS
-    problems.append(f"{where}: 'person' skal være ja eller nej ({value!r})")
+    problems.append(f"{where}: 'person' skal være ja eller nej ({shown(value)})")
     return False
 
 
@@ -344,7 +350,7 @@ def party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str])
             try:
                 address = normalise_address(raw)
             except AddressError:
-                problems.append(f"{where}: ugyldig e-mailadresse {raw!r} for {name!r}")
+                problems.append(f"{where}: ugyldig e-mailadresse {shown(raw)} for {name!r}")
                 continue
             if address in owner:
                 problems.append(f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}")
@@ -356,7 +362,7 @@ def party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str])
             try:
                 domain = normalise_domain(raw.lstrip("@"))
             except ValueError:
-                problems.append(f"{where}: ugyldigt domæne {raw!r} for {name!r}")
+                problems.append(f"{where}: ugyldigt domæne {shown(raw)} for {name!r}")
                 continue
             key = "@" + domain
             if key in owner:

@@ -32,6 +32,7 @@ KLE_FACET = re.compile(r"^[A-Z]\d{2}$")
 DURATION = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
+MAX_PROBLEMS = 25
 REQUIRED_TEXT = ("title", "subject", "administration", "consulted_body", "reply_to")
 ROUND_KEYS = (
     *("id", "title", "subject", "administration", "consulted_body", "opens", "deadline"),
@@ -71,7 +72,10 @@ def load_round_file(path: Path) -> RoundSpec:
     problems: list[str] = []
     spec = _validate(data, path.parent.resolve(), problems)
     if problems or spec is None:
-        raise RoundFileError(str(path), problems)
+        # A list of 50,000 bad rows is still one readable line: the first problems, then a count.
+        more = len(problems) - MAX_PROBLEMS
+        shown = problems[:MAX_PROBLEMS] + ([f"… og {more} problemer mere"] if more > 0 else [])
+        raise RoundFileError(str(path), shown)
     return spec
 
 

@@ -239,3 +239,21 @@ def test_real_world_workbooks_give_parties_or_one_clear_error(tmp_path: Path) ->
     assert all(problems and all("\n" not in p for p in problems) for problems in outcomes.values())
     # The password-protected workbook is named as such, not as a crash.
     assert "adgangskode" in outcomes["pass_protected.xlsx"][0]
+
+
+def test_a_list_of_bad_rows_gives_one_readable_line(tmp_path: Path) -> None:
+    """Thousands of bad rows and a megabyte cell end in one line: 25 problems, a count, cut values."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Navn", "E-mail"])
+    sheet.append(["Kæmpe", "x" * 1_000_000])
+    for n in range(3_000):
+        sheet.append([f"P{n}", "ikke-en-adresse"])
+
+    with pytest.raises(RoundFileError) as caught:
+        load_round_file(save(tmp_path, book))
+
+    assert len(caught.value.problems) == 26
+    assert caught.value.problems[-1] == "… og 2976 problemer mere"
+    assert len(str(caught.value)) < 5_000
