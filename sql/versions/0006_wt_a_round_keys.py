@@ -31,10 +31,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("parties", schema=None) as batch_op:
-        batch_op.drop_column("person")
-    with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.drop_column("retention")
-        batch_op.drop_column("facet")
-        batch_op.drop_column("kle")
-        batch_op.drop_column("note_layout")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of "rounds" would drop
+    # the table that parties, responses and the outbox point at, which SQLite's foreign keys refuse.
+    op.drop_column("parties", "person")
+    for column in ("retention", "facet", "kle", "note_layout"):
+        op.drop_column("rounds", column)
