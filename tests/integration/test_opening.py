@@ -139,3 +139,23 @@ def test_a_round_opened_before_the_new_keys_stays_unchanged(tmp_path: Path) -> N
     old = hashlib.sha256(json.dumps(fields, default=str, sort_keys=True).encode()).hexdigest()
 
     assert spec_digest(spec) == old
+
+
+def test_migration_0006_keeps_an_open_round_across_down_and_up(tmp_path: Path, any_db_app: App) -> None:
+    """With a round and a party stored, 0006 goes down to 0005 and up again (a batch copy of the
+    rounds table would be refused by SQLite's foreign keys); the round reads back with the defaults."""
+    from alembic import command
+
+    from flows.adapters.db.engine import alembic_config
+
+    path = write(tmp_path / "r", extra='kle = "27.12.04"\n', party_extra="person = true")
+    open_round(at(any_db_app, "2025-10-15T14:00:00+02:00"), path)
+    config = alembic_config(any_db_app.db.engine)
+
+    command.downgrade(config, "0005")
+    command.upgrade(config, "head")
+
+    with any_db_app.db.transaction() as session:
+        rnd = get_round(session, "frist-runde")
+        assert (rnd.note_layout, rnd.kle, rnd.retention) == ("by_party", None, "P5Y")
+        assert [p.person for p in active_parties(session, "frist-runde")] == [False]
