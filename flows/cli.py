@@ -77,15 +77,31 @@ def _run(step: str, call: Any) -> Any:
 
 
 @app.command("open")
-def open_cmd(round_file: Path) -> None:
+def open_cmd(
+    round_file: Path,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Åbn eller ændr høringen, selv om fristen er overskredet eller den er lukket."
+        ),
+    ] = False,
+) -> None:
     """Registrér en høring fra en rundefil (eller opdatér den)."""
+    from flows.adapters.round_file import load_round_file
+
+    path = round_file.resolve()
+    # The file is checked before Prefect starts: a typo is reported in a second, not after the
+    # temporary server's start-up. The flow checks it again (it may run on its own, from a deployment).
+    _run("open", lambda: load_round_file(path))
     from flows.open_round import open_round
 
-    result = _run("open", lambda: open_round(str(round_file.resolve()), now=_now()))
+    result = _run("open", lambda: open_round(str(path), now=_now(), force=force))
     words = {"created": "oprettet", "updated": "opdateret", "unchanged": "uændret"}
     typer.echo(
         f"Høringen {result['round_id']} er {words[result['outcome']]} ({result['parties']} høringsparter)."
     )
+    if result.get("deadline_passed") and result["outcome"] != "unchanged":
+        typer.echo("Bemærk: fristen er allerede overskredet (åbnet med --force).", err=True)
 
 
 @app.command("invite")

@@ -15,13 +15,14 @@ from flows.services.opening import open_round as open_round_service
 
 
 @task(name="validate and record the round", **PLAIN)
-def record_round(round_file: str, now: str | None) -> dict[str, Any]:
-    report = open_round_service(get_app(now), Path(round_file))
+def record_round(round_file: str, now: str | None, force: bool) -> dict[str, Any]:
+    report = open_round_service(get_app(now), Path(round_file), force=force)
     return {
         "round_id": report.round_id,
         "outcome": report.outcome,
         "parties": report.parties,
         "deadline_moved": report.deadline_moved,
+        "deadline_passed": report.deadline_passed,
     }
 
 
@@ -36,8 +37,9 @@ def schedule_runs(round_id: str, now: str | None) -> dict[str, Any]:
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
 )
-def open_round(round_file: str, now: str | None = None) -> dict[str, Any]:
-    result = record_round(round_file, now)
+def open_round(round_file: str, now: str | None = None, force: bool = False) -> dict[str, Any]:
+    """``force``: apply the file although its deadline has passed or the round is closed."""
+    result = record_round(round_file, now, force)
     tag_run(result["round_id"])
     # With a server: the round's reminders, close and assemble runs, moved if the deadline moved.
     result["schedule"] = schedule_runs(result["round_id"], now)

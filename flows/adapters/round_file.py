@@ -1,28 +1,60 @@
-"""Read and validate a round file (TOML) and its party list (inline or CSV).
+"""Read and validate a round file (TOML) and its party list (inline, CSV or Excel).
 
-Every problem is collected and reported together, each naming the field or the CSV line, so a
-case worker can fix the file in one go. Nothing here writes anything.
+Every problem is collected and reported together, each naming the field, the CSV line or the
+sheet row, so a case worker can fix the file in one go. Nothing here writes anything.
+
+A round file can only reach files in its own folder: documents and the party list must resolve
+inside it (no "..", no absolute path, no symlink that leads out), and documents must be regular
+files of the kinds a draft is (.pdf, .docx, .odt, .xlsx) whose bytes match their name. The
+documents are attached to every invitation sent to outside parties; without this, a round file
+could mail any file the server can read, another round's database of responses included.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import difflib
 import re
+import stat
 import tomllib
-from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.core.addresses import AddressError, normalise_address, normalise_domain
+from flows.adapters.party_list import party_specs, read_party_file
+from flows.core.addresses import AddressError, normalise_address
 from flows.core.errors import RoundFileError
-from flows.core.model import LatePolicy, PartySpec, RoundSpec
+from flows.core.model import DEFAULT_RETENTION, LatePolicy, NoteLayout, PartySpec, RoundSpec
 
 ROUND_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 OFFSET = re.compile(r"^\d+[dh]$")
+KLE_NUMBER = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+KLE_FACET = re.compile(r"^[A-Z]\d{2}$")
+DURATION = re.compile(
+    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
+MAX_PROBLEMS = 25
 REQUIRED_TEXT = ("title", "subject", "administration", "consulted_body", "reply_to")
-MAX_CSV_BYTES = 5 * 1024 * 1024
+ROUND_KEYS = (
+    *("id", "title", "subject", "administration", "consulted_body", "opens", "deadline"),
+    *("reply_to", "contact", "documents", "reminders", "late_policy", "note_layout"),
+    *("kle", "facet", "retention", "parties"),
+)
+PARTY_KEYS = ("name", "email", "domains", "person")
+# Keys a Danish case worker may well write: suggested even though difflib finds them far apart.
+DANISH_KEYS = {
+    "titel": "title",
+    "emne": "subject",
+    "forvaltning": "administration",
+    "frist": "deadline",
+    "høringsfrist": "deadline",
+    "dokumenter": "documents",
+    "påmindelser": "reminders",
+    "parter": "parties",
+    "høringsparter": "parties",
+    "navn": "name",
+    "domæner": "domains",
+}
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".odt", ".xlsx")
 
 
 def load_round_file(path: Path) -> RoundSpec:
@@ -40,11 +72,15 @@ def load_round_file(path: Path) -> RoundSpec:
     problems: list[str] = []
     spec = _validate(data, path.parent.resolve(), problems)
     if problems or spec is None:
-        raise RoundFileError(str(path), problems)
+        # A list of 50,000 bad rows is still one readable line: the first problems, then a count.
+        more = len(problems) - MAX_PROBLEMS
+        shown = problems[:MAX_PROBLEMS] + ([f"… og {more} problemer mere"] if more > 0 else [])
+        raise RoundFileError(str(path), shown)
     return spec
 
 
 def _validate(data: dict[str, Any], base: Path, problems: list[str]) -> RoundSpec | None:
+    _unknown_keys(data, ROUND_KEYS, "", problems)
     round_id = data.get("id")
     if round_id is None:
         problems.append("feltet 'id' mangler")
@@ -62,6 +98,10 @@ def _validate(data: dict[str, Any], base: Path, problems: list[str]) -> RoundSpe
     documents = _documents(data.get("documents", []), base, problems)
     reminders = _reminders(data.get("reminders", []), problems)
     late_policy = _late_policy(data.get("late_policy", "flag"), problems)
+    note_layout = _note_layout(data.get("note_layout", NoteLayout.BY_PARTY.value), problems)
+    kle = _coded(data, "kle", KLE_NUMBER, '"00.01.00"', problems)
+    facet = _coded(data, "facet", KLE_FACET, '"G01"', problems)
+    retention = _retention(data.get("retention", DEFAULT_RETENTION), problems)
     parties = _parties(data.get("parties"), base, problems)
     if problems or not isinstance(round_id, str) or not opens or not deadline or not reply_to:
         return None
@@ -80,7 +120,24 @@ def _validate(data: dict[str, Any], base: Path, problems: list[str]) -> RoundSpe
         parties=parties,
         contact=contact,
         source_dir=str(base),
+        note_layout=note_layout,
+        kle=kle,
+        facet=facet,
+        retention=retention,
     )
+
+
+def _unknown_keys(table: dict[str, Any], known: tuple[str, ...], where: str, problems: list[str]) -> None:
+    """Refuse keys the round file does not have: a misspelt key would otherwise do nothing."""
+    for key in table:
+        if key in known:
+            continue
+        guess = DANISH_KEYS.get(key.casefold())
+        if guess is None or guess not in known:
+            close = difflib.get_close_matches(key.casefold(), known, n=1, cutoff=0.6)
+            guess = close[0] if close else None
+        hint = f" – mente du {guess!r}?" if guess else f" (kendte felter: {', '.join(known)})"
+        problems.append(f"{where}ukendt felt {key!r}{hint}")
 
 
 def _text(data: dict[str, Any], name: str, problems: list[str]) -> str | None:
@@ -128,18 +185,77 @@ def _datetime(data: dict[str, Any], name: str, problems: list[str]) -> datetime 
     return value
 
 
+# --------------------------------------------------------------------------- files of the round
+
+
+def contained_file(base: Path, entry: str, field: str, problems: list[str]) -> Path | None:
+    """``entry`` resolved inside ``base`` as an existing regular file, or None with the problem.
+
+    Resolving follows every symlink on the way, so a link (or a linked folder) that leads out of
+    the round's folder ends outside it and is refused like "../" or an absolute path.
+    """
+    if not entry.strip() or "\x00" in entry:
+        problems.append(f"{field}: tomt eller ugyldigt filnavn {entry!r}")
+        return None
+    if Path(entry).is_absolute():
+        problems.append(f"{field}: {entry!r} er en absolut sti; kun filer i rundefilens mappe kan bruges")
+        return None
+    try:
+        target = (base / entry).resolve()
+    except (OSError, RuntimeError):  # a symlink loop, a path too long
+        problems.append(f"{field}: filen kan ikke læses: {entry!r}")
+        return None
+    if not target.is_relative_to(base):
+        problems.append(f"{field}: {entry!r} ligger uden for rundefilens mappe og kan ikke bruges")
+        return None
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        problems.append(f"{field}: filen findes ikke: {entry!r}")
+        return None
+    except OSError:
+        problems.append(f"{field}: filen kan ikke læses: {entry!r}")
+        return None
+    if not stat.S_ISREG(mode):
+        problems.append(f"{field}: {entry!r} er ikke en almindelig fil")
+        return None
+    return target
+
+
 def _documents(value: Any, base: Path, problems: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         problems.append("feltet 'documents' skal være en liste af filnavne")
         return ()
     found: list[str] = []
     for name in value:
-        path = (base / name).resolve()
-        if not path.is_file():
-            problems.append(f"dokumentet i 'documents' findes ikke: {name}")
+        path = contained_file(base, name, "documents", problems)
+        if path is None:
+            continue
+        # Both the name written and the file it leads to: a link "udkast.pdf" to a database is not a PDF.
+        if Path(name).suffix.lower() not in DOCUMENT_SUFFIXES or path.suffix.lower() not in DOCUMENT_SUFFIXES:
+            problems.append(f"documents: {name!r} er ikke et dokument af typen .pdf, .docx, .odt eller .xlsx")
+        elif not _content_matches(path):
+            problems.append(
+                f"documents: indholdet af {name!r} passer ikke til filtypen {path.suffix.lower()}"
+            )
         else:
             found.append(str(path))
     return tuple(found)
+
+
+def _content_matches(path: Path) -> bool:
+    """A PDF starts with "%PDF" (within its first KB); .docx, .odt and .xlsx are ZIP files."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return False
+    if path.suffix.lower() == ".pdf":
+        return b"%PDF" in head
+    return head.startswith(b"PK\x03\x04")
+
+
+# --------------------------------------------------------------------------- other fields
 
 
 def _reminders(value: Any, problems: list[str]) -> tuple[str, ...]:
@@ -160,118 +276,56 @@ def _late_policy(value: Any, problems: list[str]) -> LatePolicy:
         return LatePolicy.FLAG
 
 
+def _note_layout(value: Any, problems: list[str]) -> NoteLayout:
+    try:
+        return NoteLayout(value)
+    except ValueError:
+        problems.append(f'feltet \'note_layout\' skal være "by_party" eller "by_section" ({value!r})')
+        return NoteLayout.BY_PARTY
+
+
+def _coded(
+    data: dict[str, Any], name: str, form: re.Pattern[str], example: str, problems: list[str]
+) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    text = value.strip().upper() if isinstance(value, str) else None
+    if text is None or not form.match(text):
+        problems.append(f"feltet '{name}' har ikke den rette form ({value!r}): skriv fx {example}")
+        return None
+    return text
+
+
+def _retention(value: Any, problems: list[str]) -> str:
+    """An ISO 8601 duration longer than zero, such as "P5Y", "P18M" or "P1Y6M"."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    found = DURATION.match(text)
+    if found is None or not any(found.groups()) or not any(int(g) for g in found.groups() if g):
+        problems.append(f"feltet 'retention' skal være en ISO 8601-varighed over nul, fx \"P5Y\" ({value!r})")
+        return DEFAULT_RETENTION
+    return text
+
+
+# --------------------------------------------------------------------------- parties
+
+
 def _parties(value: Any, base: Path, problems: list[str]) -> tuple[PartySpec, ...]:
     if value is None:
         problems.append("feltet 'parties' mangler")
         return ()
     if isinstance(value, str):
-        rows = _csv_rows(base / value, value, problems)
+        path = contained_file(base, value, "parties", problems)
+        if path is None:
+            return ()
+        rows = read_party_file(path, value, problems)
     elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
         rows = [(f"parties[{i}]", entry) for i, entry in enumerate(value)]
+        for where, entry in rows:
+            _unknown_keys(entry, PARTY_KEYS, f"{where}: ", problems)
     else:
-        problems.append("feltet 'parties' skal være en liste eller navnet på en CSV-fil")
+        problems.append("feltet 'parties' skal være en liste eller navnet på en CSV- eller Excel-fil")
         return ()
     if not rows and not problems:
         problems.append("høringen har ingen høringsparter")
-    return _party_specs(rows, problems)
-
-
-def _party_specs(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str]) -> tuple[PartySpec, ...]:
-    parties: list[PartySpec] = []
-    owner: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for where, entry in rows:
-        name = str(entry.get("name") or "").strip()
-        if not name:
-            problems.append(f"{where}: 'name' mangler")
-            continue
-        if name.casefold() in names:
-            problems.append(f"{where}: høringsparten {name!r} står to gange ({names[name.casefold()]})")
-            continue
-        names[name.casefold()] = where
-        emails = _split(entry.get("email"))
-        domains = _split(entry.get("domains"))
-        if not emails and not domains:
-            problems.append(f"{where}: 'email' mangler for {name!r}")
-        good: list[str] = []
-        for raw in emails:
-            try:
-                address = normalise_address(raw)
-            except AddressError:
-                problems.append(f"{where}: ugyldig e-mailadresse {raw!r} for {name!r}")
-                continue
-            if address in owner:
-                problems.append(f"{where}: adressen {address} står både ved {owner[address]!r} og {name!r}")
-                continue
-            owner[address] = name
-            good.append(address)
-        good_domains: list[str] = []
-        for raw in domains:
-            try:
-                domain = normalise_domain(raw.lstrip("@"))
-            except ValueError:
-                problems.append(f"{where}: ugyldigt domæne {raw!r} for {name!r}")
-                continue
-            key = "@" + domain
-            if key in owner:
-                problems.append(f"{where}: domænet {domain} står både ved {owner[key]!r} og {name!r}")
-                continue
-            owner[key] = name
-            good_domains.append(domain)
-        parties.append(PartySpec(name=name, emails=tuple(good), domains=tuple(good_domains)))
-    return tuple(parties)
-
-
-def _split(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in re.split(r"[;,\s]+", str(value)) if part.strip()]
-
-
-def _csv_rows(path: Path, label: str, problems: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        if path.stat().st_size > MAX_CSV_BYTES:
-            problems.append(f"{label}: partslisten er for stor (over 5 MB)")
-            return []
-        raw = path.read_bytes()
-    except OSError:
-        problems.append(f"partslisten {label} findes ikke eller kan ikke læses")
-        return []
-    text = _decode_csv(raw)
-    if text is None:
-        problems.append(f"{label}: kan ikke læses som tekst (hverken UTF-8 eller Windows-1252)")
-        return []
-    if "\x00" in text:
-        problems.append(f"{label}: er ikke en CSV-fil (indeholder binære data)")
-        return []
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "name" not in header or "email" not in header:
-        problems.append(f"{label} linje 1: kolonnerne 'name' og 'email' skal være der (fandt {header})")
-        return []
-    reader.fieldnames = header
-    rows: list[tuple[str, dict[str, Any]]] = []
-    try:
-        for row in reader:
-            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                continue
-            if None in row:
-                problems.append(f"{label} linje {reader.line_num}: for mange felter")
-                continue
-            rows.append((f"{label} linje {reader.line_num}", row))
-    except csv.Error as exc:
-        problems.append(f"{label} linje {reader.line_num}: {exc}")
-    return rows
-
-
-def _decode_csv(raw: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+    return party_specs(rows, problems)

@@ -16,6 +16,17 @@ class LatePolicy(StrEnum):
     EXCLUDE = "exclude"
 
 
+class NoteLayout(StrEnum):
+    """How the note orders what was said: response by response, or by the draft's own sections."""
+
+    BY_PARTY = "by_party"
+    BY_SECTION = "by_section"
+
+
+DEFAULT_RETENTION = "P5Y"
+"""How long a closed round's personal data is kept (ISO 8601 duration), unless the file says."""
+
+
 class PartyStatus(StrEnum):
     """A party's status in the log's tick-list, in the Danish the contract fixes."""
 
@@ -67,6 +78,7 @@ class PartySpec:
     name: str
     emails: tuple[str, ...]
     domains: tuple[str, ...] = ()
+    person: bool = False  # a private person: named in the note, redacted in what is published
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,10 @@ class RoundSpec:
     parties: tuple[PartySpec, ...]
     contact: str | None = None
     source_dir: str = "."
+    note_layout: NoteLayout = NoteLayout.BY_PARTY
+    kle: str | None = None  # KLE number, "00.01.00"
+    facet: str | None = None  # KLE handlingsfacet, "G01"
+    retention: str = DEFAULT_RETENTION
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,7 @@ class Party:
     emails: tuple[str, ...]
     domains: tuple[str, ...] = ()
     extended_until: datetime | None = None
+    person: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,10 @@ class Round:
     source_dir: str
     contact: str | None = None
     closed_at: datetime | None = None
+    note_layout: NoteLayout = NoteLayout.BY_PARTY
+    kle: str | None = None
+    facet: str | None = None
+    retention: str = DEFAULT_RETENTION
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import PartyRow, RoundRow
 from flows.core.errors import UnknownPartyError, UnknownRoundError
-from flows.core.model import LatePolicy, Party, Round
+from flows.core.model import LatePolicy, NoteLayout, Party, Round
 
 
 def round_row(session: Session, round_id: str) -> RoundRow:
@@ -33,6 +33,10 @@ def to_round(row: RoundRow) -> Round:
         source_dir=row.source_dir,
         contact=row.contact,
         closed_at=row.closed_at,
+        note_layout=NoteLayout(row.note_layout),
+        kle=row.kle,
+        facet=row.facet,
+        retention=row.retention,
     )
 
 
@@ -48,6 +52,7 @@ def to_party(row: PartyRow) -> Party:
         emails=tuple(row.emails),
         domains=tuple(row.domains),
         extended_until=row.extended_until,
+        person=row.person,
     )
 
 

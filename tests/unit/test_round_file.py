@@ -146,3 +146,204 @@ def test_address_parsing_never_escapes_with_a_parser_error() -> None:
     from flows.core.addresses import header_addresses
 
     assert header_addresses(["@mailman.enron.com", "Ole <Ole@Example.DK>"]) == ["ole@example.dk"]
+
+
+# --------------------------------------------------------------------------- issue 17: own documents only
+
+
+def outside_file(tmp_path: Path, name: str = "hemmelig.pdf", data: bytes = b"%PDF-1.4 secret") -> Path:
+    """A readable file beside, not inside, the round's folder."""
+    outside = tmp_path / "andet"
+    outside.mkdir(exist_ok=True)
+    (outside / name).write_bytes(data)
+    return outside / name
+
+
+def round_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "runde"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("../../../../etc/passwd", "uden for rundefilens mappe"),
+        ("/etc/passwd", "absolut sti"),
+        ("link.pdf", "uden for rundefilens mappe"),  # a symlink in the folder to a file outside
+        ("linket/hemmelig.pdf", "uden for rundefilens mappe"),  # a symlinked parent folder
+        ("bilag", "ikke en almindelig fil"),  # a directory
+        ("svar.sqlite3", "ikke et dokument af typen"),
+        ("db.pdf", "ikke et dokument af typen"),  # a link inside the folder, to a database
+        ("forklædt.pdf", "passer ikke til filtypen"),  # a database renamed to .pdf
+    ],
+)
+def test_a_document_outside_the_round_or_not_a_draft_is_refused(
+    tmp_path: Path, entry: str, expected: str
+) -> None:
+    """documents may only name regular .pdf/.docx/.odt/.xlsx files inside the round's folder."""
+    folder = round_folder(tmp_path)
+    secret = outside_file(tmp_path)
+    (folder / "link.pdf").symlink_to(secret)
+    (folder / "linket").symlink_to(secret.parent, target_is_directory=True)
+    (folder / "bilag").mkdir()
+    (folder / "svar.sqlite3").write_bytes(b"SQLite format 3\x00")
+    (folder / "db.pdf").symlink_to(folder / "svar.sqlite3")
+    (folder / "forklædt.pdf").write_bytes(b"SQLite format 3\x00")
+    text = GOOD.format(parties=INLINE).replace('["udkast.pdf"]', f'["udkast.pdf", "{entry}"]')
+
+    message = problems(folder, text)
+
+    assert expected in message
+    assert repr(entry) in message  # the refused entry is named
+    assert "\n" not in message
+
+
+def test_documents_inside_the_folder_are_kept_with_their_real_paths(tmp_path: Path) -> None:
+    """A good document, in a subfolder or behind a link that stays inside, is accepted."""
+    folder = round_folder(tmp_path)
+    (folder / "bilag").mkdir()
+    (folder / "bilag" / "plan.docx").write_bytes(b"PK\x03\x04 docx")
+    (folder / "genvej.docx").symlink_to(folder / "bilag" / "plan.docx")
+    text = GOOD.format(parties=INLINE).replace(
+        '["udkast.pdf"]', '["udkast.pdf", "bilag/plan.docx", "genvej.docx"]'
+    )
+
+    spec = load_round_file(write(folder, text))
+
+    real = str((folder / "bilag" / "plan.docx").resolve())
+    assert spec.documents == (str((folder / "udkast.pdf").resolve()), real, real)
+
+
+@pytest.mark.parametrize("entry", ["../parter.csv", "ABSOLUTE", "link.csv"])
+def test_a_party_list_outside_the_round_is_refused(tmp_path: Path, entry: str) -> None:
+    """`parties = "…"` must also name a file inside the round's folder (each of these exists)."""
+    folder = round_folder(tmp_path)
+    outside = outside_file(tmp_path, "parter.csv", b"name,email\nA,a@x.example\n")
+    (tmp_path / "parter.csv").write_bytes(outside.read_bytes())
+    (folder / "link.csv").symlink_to(outside)
+    entry = str(outside) if entry == "ABSOLUTE" else entry
+
+    message = problems(folder, GOOD.format(parties=f'parties = "{entry}"'))
+
+    assert "parties" in message
+    assert repr(entry) in message
+
+
+# --------------------------------------------------------------------------- issue 17: unknown keys, UTF-16
+
+
+def test_an_unknown_key_is_refused_with_the_nearest_known_one(tmp_path: Path) -> None:
+    """`reminder` for `reminders` (no reminder would ever be sent) is refused with a suggestion."""
+    text = GOOD.format(parties=INLINE).replace('reminders = ["3d", "1d"]', 'reminder = ["3d", "1d"]')
+
+    assert "ukendt felt 'reminder' – mente du 'reminders'?" in problems(tmp_path, text)
+
+
+def test_unknown_keys_in_a_party_and_danish_keys_are_named(tmp_path: Path) -> None:
+    """A party's `mail` is refused naming the party and `email`; a Danish `frist` suggests `deadline`."""
+    parties = INLINE.replace('email = "Sand@Example.org"', 'mail = "Sand@Example.org"')
+    text = GOOD.format(parties='frist = "2025-10-24"\nxyzzy = 1\n' + parties)
+
+    message = problems(tmp_path, text)
+
+    assert "parties[0]: ukendt felt 'mail' – mente du 'email'?" in message
+    assert "ukendt felt 'frist' – mente du 'deadline'?" in message
+    assert "ukendt felt 'xyzzy' (kendte felter: id, title" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_read(tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode-tekst" (UTF-16 with a BOM, tab-separated) and BOM-less UTF-16 are read."""
+    text = (
+        "Navn\tE-mail\nÆldrerådet\taeldre@kk.example\nØstbro Lokaludvalg\tostbro@kk.example; b@kk.example\n"
+    )
+    (tmp_path / "parter.csv").write_bytes(text.encode(encoding))
+
+    spec = load_round_file(write(tmp_path, GOOD.format(parties='parties = "parter.csv"')))
+
+    assert [p.name for p in spec.parties] == ["Ældrerådet", "Østbro Lokaludvalg"]
+    assert spec.parties[1].emails == ("ostbro@kk.example", "b@kk.example")
+
+
+def test_a_broken_utf16_csv_says_it_is_utf16(tmp_path: Path) -> None:
+    """UTF-16 that cannot be decoded (cut in the middle of a character) is named as UTF-16."""
+    (tmp_path / "parter.csv").write_bytes("name,email\nA,a@x.example\n".encode("utf-16") + b"\x00")
+
+    assert "UTF-16" in problems(tmp_path, GOOD.format(parties='parties = "parter.csv"'))
+
+
+def test_danish_headings_and_a_title_line_in_csv(tmp_path: Path) -> None:
+    """A CSV with a title line and Danish headings (Høringspart before a contact's Navn) is read."""
+    (tmp_path / "parter.csv").write_text(
+        "Partsliste for høringen;;\nHøringspart;Navn;E-mail;Privatperson\n"
+        "Ældrerådet;Ole Olsen;aeldre@kk.example;nej\nJens Hansen;;jens@post.example;ja\n",
+        encoding="utf-8",
+    )
+
+    spec = load_round_file(write(tmp_path, GOOD.format(parties='parties = "parter.csv"')))
+
+    assert [(p.name, p.person) for p in spec.parties] == [("Ældrerådet", False), ("Jens Hansen", True)]
+
+
+# --------------------------------------------------------------------------- the contract's new keys
+
+
+def test_new_keys_are_read_with_their_defaults(tmp_path: Path) -> None:
+    """note_layout, kle, facet and retention are read; left out, they take the contract's defaults."""
+    plain = load_round_file(write(tmp_path, GOOD.format(parties=INLINE)))
+    extra = 'note_layout = "by_section"\nkle = "00.01.00"\nfacet = "g01"\nretention = "P18M"\n'
+    full = load_round_file(write(tmp_path, GOOD.format(parties=extra + INLINE)))
+
+    assert (plain.note_layout, plain.kle, plain.facet, plain.retention) == ("by_party", None, None, "P5Y")
+    assert (full.note_layout, full.kle, full.facet, full.retention) == (
+        "by_section",
+        "00.01.00",
+        "G01",
+        "P18M",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('note_layout = "by_chapter"', "'note_layout' skal være"),
+        ('kle = "1.2.3"', "'kle' har ikke den rette form"),
+        ("kle = 1.2", "'kle' har ikke den rette form"),
+        ('facet = "G1"', "'facet' har ikke den rette form"),
+        ('retention = "5 år"', "'retention' skal være en ISO 8601-varighed"),
+        ('retention = "P0Y"', "'retention' skal være en ISO 8601-varighed"),
+        ('retention = "PT"', "'retention' skal være en ISO 8601-varighed"),
+    ],
+)
+def test_new_keys_of_the_wrong_form_are_refused(tmp_path: Path, line: str, expected: str) -> None:
+    """Each of the new keys is checked for its form, and the error names it."""
+    assert expected in problems(tmp_path, GOOD.format(parties=line + "\n" + INLINE))
+
+
+@pytest.mark.parametrize(
+    ("party", "expected"),
+    [
+        ('name = "Ond\\u202eForening"\nemail = "o@x.example"', "usynlige styretegn"),
+        ('name = "To\\nlinjer"\nemail = "o@x.example"', "linjeskift"),
+        ('name = "Lang"\nemail = "o@x.example"\nperson = "måske"', "'person' skal være ja eller nej"),
+    ],
+)
+def test_party_names_with_control_characters_and_bad_person_are_refused(
+    tmp_path: Path, party: str, expected: str
+) -> None:
+    """A name with a newline or a right-to-left override, or a `person` that is no yes/no, is refused."""
+    assert expected in problems(tmp_path, GOOD.format(parties=f"[[parties]]\n{party}\n"))
+
+
+def test_the_separator_comes_from_the_header_row(tmp_path: Path) -> None:
+    """A comma-separated list whose rows hold several ';'-separated addresses keeps ',' as separator."""
+    many = ";".join(f"{n}@rk.example" for n in "abcde")
+    (tmp_path / "parter.csv").write_text(
+        f'name,email,domains\n"Røde Kors, Amager",{many},\nDanner,{many.replace("rk", "dn")},\n',
+        encoding="utf-8",
+    )  # more ';' than ',' in the file as a whole
+
+    spec = load_round_file(write(tmp_path, GOOD.format(parties='parties = "parter.csv"')))
+
+    assert [(p.name, len(p.emails)) for p in spec.parties] == [("Røde Kors, Amager", 5), ("Danner", 5)]

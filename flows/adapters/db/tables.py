@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,6 +77,10 @@ class RoundRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    note_layout: Mapped[str] = mapped_column(String(16), default="by_party", server_default="by_party")
+    kle: Mapped[str | None] = mapped_column(String(16))
+    facet: Mapped[str | None] = mapped_column(String(8))
+    retention: Mapped[str] = mapped_column(String(32), default="P5Y", server_default="P5Y")
 
 
 class PartyRow(Base):
@@ -90,6 +95,7 @@ class PartyRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     extended_until: Mapped[datetime | None]
+    person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxRow(Base):
