@@ -27,7 +27,14 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-from flows.adapters.oauth import AccessToken, TokenSource, explain_refusal, wants_oauth2, xoauth2
+from flows.adapters.oauth import (
+    AccessToken,
+    TokenEndpointUnreachable,
+    TokenSource,
+    explain_refusal,
+    wants_oauth2,
+    xoauth2,
+)
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
 from flows.adapters.secrets import url_password
 from flows.core.errors import HoeringError
@@ -174,6 +181,8 @@ class ImapSource:
                 conn.authenticate("XOAUTH2", lambda challenge: b"" if challenge else sasl)
             else:
                 conn.login(self.user, self._password)
+        except TokenEndpointUnreachable as exc:
+            raise MailServerError(str(exc)) from exc
         except imaplib.IMAP4.abort as exc:
             raise MailServerError(f"IMAP-forbindelsen blev afbrudt ved login: {exc}") from exc
         except imaplib.IMAP4.error as exc:
