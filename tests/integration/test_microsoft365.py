@@ -169,6 +169,20 @@ def test_a_collect_that_outlives_its_token_logs_in_again_with_a_new_one(
     assert imap_server.uids() == []
 
 
+def test_a_send_that_outlives_its_token_logs_in_again_with_a_new_one(
+    tmp_path: Path, idp: IdentityProvider, smtp: AuthSmtpServer, imap_server: ImapMailbox
+) -> None:
+    """Tokens of 2 s, one message a second: the mailer reconnects with a fresh token and sends all 5."""
+    idp.lifetime = 2
+    app = oauth_round(tmp_path, idp, smtp, imap_server, send_rate_per_minute=60)
+
+    report = inviting.invite(app, ROUND_ID)
+
+    assert (report.delivery.sent, report.delivery.temp_failed, report.delivery.perm_failed) == (5, 0, 0)
+    assert len(smtp.logins) >= 2 and idp.token_requests >= 2
+    assert len({r.rcpt_tos[0] for r in smtp.received}) == 5
+
+
 def test_an_app_without_imap_permission_is_named_and_not_retried(
     tmp_path: Path, idp: IdentityProvider, smtp: AuthSmtpServer, imap_server: ImapMailbox
 ) -> None:
