@@ -32,7 +32,7 @@ from flows.services.outbox import deliver
 from tests.integration.conftest import IMAP_PORT, IMAP_USER, ImapMailbox
 from tests.integration.test_mail_round import ROUND, ROUND_ID, collect, cph, mail, make_round, outbox
 from tests.support.authsmtp import AuthSmtpServer
-from tests.support.identity import IMAP_ROLE, SMTP_ROLE, TENANT, IdentityProvider
+from tests.support.identity import IMAP_ROLE, SMTP_ROLE, TENANT, IdentityProvider, make_certificate
 
 pytestmark = pytest.mark.imap
 
@@ -181,6 +181,23 @@ def test_a_send_that_outlives_its_token_logs_in_again_with_a_new_one(
     assert (report.delivery.sent, report.delivery.temp_failed, report.delivery.perm_failed) == (5, 0, 0)
     assert len(smtp.logins) >= 2 and idp.token_requests >= 2
     assert len({r.rcpt_tos[0] for r in smtp.received}) == 5
+
+
+def test_a_certificate_instead_of_a_secret(
+    tmp_path: Path, idp: IdentityProvider, smtp: AuthSmtpServer, imap_server: ImapMailbox
+) -> None:
+    """HOERING_OAUTH_CERTIFICATE: msal signs a client assertion the endpoint checks; a foreign one is named."""
+    pem = make_certificate(tmp_path / "hoering-app.pem")
+    idp.register(CLIENT_ID, None, mailboxes={MAILBOX}, certificate=pem)
+    app = oauth_round(tmp_path, idp, smtp, imap_server, oauth_client_secret=None, oauth_certificate=pem)
+    with app.inbox() as source:
+        assert getattr(source, "mailbox_key", "").startswith(MAILBOX)
+
+    other = make_certificate(tmp_path / "anden.pem")
+    wrong = oauth_round(tmp_path, idp, smtp, imap_server, oauth_client_secret=None, oauth_certificate=other)
+    with pytest.raises(Microsoft365Error, match="certifikatet"), wrong.inbox():
+        pass
+    assert idp.token_requests == 2 and len(idp.introspections) == 1
 
 
 def test_an_app_without_imap_permission_is_named_and_not_retried(

@@ -4,8 +4,10 @@ Two servers, one state:
 
 * the **token endpoint** (HTTPS with a self-signed certificate, because msal speaks https only):
   ``/{tenant}/v2.0/.well-known/openid-configuration`` and ``/{tenant}/oauth2/v2.0/token`` for the
-  client-credentials grant; a wrong secret, an unknown app or tenant get the AADSTS error bodies
-  Entra ID sends (AADSTS7000215, AADSTS700016, AADSTS90002). Tokens are JWT-shaped with the
+  client-credentials grant, with a client secret or a certificate (a client assertion JWT, checked
+  with PyJWT against the registered certificate's key); a wrong secret or signature, an unknown
+  app or tenant get the AADSTS error bodies Entra ID sends (AADSTS7000215, AADSTS700027,
+  AADSTS700016, AADSTS90002). Tokens are JWT-shaped with the
   app's ``roles`` and last ``lifetime`` seconds. Point msal at it with ``REQUESTS_CA_BUNDLE``;
 * the **introspection endpoint** (plain HTTP on a fixed port that tests/services/dovecot.sh
   names): Dovecot's oauth2 passdb POSTs ``token=…`` and gets ``{"active": …, "username": …}``.
@@ -37,9 +39,10 @@ IMAP_ROLE, SMTP_ROLE = "IMAP.AccessAsApp", "SMTP.SendAsApp"
 class Registration:
     """An app registration: its secret, its granted application permissions, its mailboxes."""
 
-    secret: str
+    secret: str | None
     roles: list[str] = field(default_factory=lambda: [IMAP_ROLE, SMTP_ROLE])
     mailboxes: set[str] = field(default_factory=set)
+    public_key: Any = None  # of the uploaded certificate, for client assertions
 
 
 @dataclass
@@ -77,11 +80,26 @@ class IdentityProvider:
         return f"https://127.0.0.1:{self._tls.server_address[1]}/{{tenant}}"
 
     def register(
-        self, client_id: str, secret: str, *, mailboxes: set[str], roles: list[str] | None = None
+        self,
+        client_id: str,
+        secret: str | None,
+        *,
+        mailboxes: set[str],
+        roles: list[str] | None = None,
+        certificate: Path | None = None,
     ) -> None:
+        """An app; ``certificate`` is a PEM whose certificate is "uploaded" (its key checks assertions)."""
+        public_key = None
+        if certificate is not None:
+            from cryptography import x509
+
+            public_key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
         with self.lock:
             self.apps[client_id] = Registration(
-                secret, list(roles) if roles is not None else [IMAP_ROLE, SMTP_ROLE], set(mailboxes)
+                secret,
+                list(roles) if roles is not None else [IMAP_ROLE, SMTP_ROLE],
+                set(mailboxes),
+                public_key,
             )
 
     def allows(self, token: str, mailbox: str, role: str) -> bool:
@@ -123,7 +141,12 @@ class IdentityProvider:
                 return 400, _aadsts(
                     "unauthorized_client", 700016, "Application was not found in the directory."
                 )
-            if form.get("grant_type") != "client_credentials" or form.get("client_secret") != app.secret:
+            if "client_assertion" in form:
+                if not _assertion_ok(form["client_assertion"], app, form["client_id"]):
+                    return 401, _aadsts(
+                        "invalid_client", 700027, "Client assertion failed signature validation."
+                    )
+            elif form.get("grant_type") != "client_credentials" or form.get("client_secret") != app.secret:
                 return 401, _aadsts("invalid_client", 7000215, "Invalid client secret provided.")
             value = _jwt(
                 {"aud": "https://outlook.office365.com", "roles": app.roles, "appid": form["client_id"]}
@@ -173,6 +196,48 @@ def _handler(idp: IdentityProvider) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def _assertion_ok(assertion: str, app: Registration, client_id: str) -> bool:
+    """The client assertion msal signs with the certificate's private key (PS256, RFC 7523)."""
+    import jwt
+
+    if app.public_key is None:
+        return False
+    try:
+        claims = jwt.decode(
+            assertion, app.public_key, algorithms=["PS256", "RS256"], options={"verify_aud": False}
+        )
+    except jwt.PyJWTError:
+        return False
+    return bool(claims.get("iss") == client_id == claims.get("sub"))
+
+
+def make_certificate(path: Path) -> Path:
+    """One PEM file with an RSA private key and its self-signed certificate (HOERING_OAUTH_CERTIFICATE)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hoering")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.write_bytes(private + cert.public_bytes(serialization.Encoding.PEM))
+    return path
 
 
 def _aadsts(error: str, code: int, text: str) -> dict[str, Any]:
