@@ -12,7 +12,7 @@ Why it is built this way (intake-reliability.md §3.5, §3.6):
 * a token bucket keeps us under the provider's rate (Exchange Online: 30 messages a minute);
 * ``…?auth=oauth2`` logs in with SASL XOAUTH2 (Microsoft 365); a connection whose token is due
   for renewal is closed before the next message and reopened with a fresh token, and a refused
-  login raises ``Microsoft365Error`` from ``check_login`` before any outbox row is claimed.
+  login raises ``SmtpAuthError`` from ``check_login`` before any outbox row is claimed.
 """
 
 from __future__ import annotations
