@@ -47,7 +47,17 @@ def idp(
     tmp_path: Path, dovecot: tuple[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[IdentityProvider]:
     """The loopback Entra ID, with our app registered and given the test mailbox."""
-    host, port = dovecot
+    require_xoauth2(*dovecot)
+    workdir = tmp_path / "idp"
+    workdir.mkdir()
+    with IdentityProvider(workdir, OAUTH_PORT) as provider:
+        provider.register(CLIENT_ID, CLIENT_SECRET, mailboxes={MAILBOX})
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(provider.ca_file))
+        yield provider
+
+
+def require_xoauth2(host: str, port: int) -> None:
+    """Skip, saying why, on a Dovecot started before tests/services/dovecot.sh took XOAUTH2."""
     conn = imaplib.IMAP4(host, port, timeout=5)
     try:
         if "AUTH=XOAUTH2" not in conn.capabilities:
@@ -56,12 +66,6 @@ def idp(
             )
     finally:
         conn.logout()
-    workdir = tmp_path / "idp"
-    workdir.mkdir()
-    with IdentityProvider(workdir, OAUTH_PORT) as provider:
-        provider.register(CLIENT_ID, CLIENT_SECRET, mailboxes={MAILBOX})
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(provider.ca_file))
-        yield provider
 
 
 def oauth_settings(idp: IdentityProvider, **extra: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pytest
 
 from tests.integration.conftest import ImapMailbox
 from tests.integration.test_mail_round import ROUND, cph, mail
-from tests.integration.test_microsoft365 import CLIENT_ID, MAILBOX, imap_url
+from tests.integration.test_microsoft365 import CLIENT_ID, MAILBOX, OAUTH_PORT, imap_url, require_xoauth2
 from tests.support.authsmtp import AuthSmtpServer
 from tests.support.identity import TENANT, IdentityProvider
 
@@ -100,6 +100,7 @@ def test_secrets_from_blocks_work_and_are_written_nowhere(
 ) -> None:
     """Invite over SMTP (password from block:NAME) and collect over XOAUTH2 (client secret from
     HOERING_SECRET_BLOCK); neither value appears in any output, file, log, artifact or state."""
+    require_xoauth2(*dovecot)
     smtp_block, oauth_block = list(blocks)
     password, client_secret = blocks[smtp_block], blocks[oauth_block]
     round_id = f"blok-{secrets.token_hex(3)}"
@@ -110,8 +111,6 @@ def test_secrets_from_blocks_work_and_are_written_nowhere(
         ROUND.replace('id = "test-runde"', f'id = "{round_id}"'), encoding="utf-8"
     )
     (tmp_path / "idp").mkdir()
-    from tests.integration.test_microsoft365 import OAUTH_PORT
-
     with IdentityProvider(tmp_path / "idp", OAUTH_PORT) as idp:
         idp.register(CLIENT_ID, client_secret, mailboxes={MAILBOX})
         smtp = AuthSmtpServer(password=password).start()
