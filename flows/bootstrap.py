@@ -10,14 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from flows.adapters.db.session import Database
 from flows.adapters.db.tables import EventRow
 from flows.adapters.drop_source import DropSource
 from flows.adapters.file_mailer import FileMailer
-from flows.adapters.maildir_source import MaildirSource
 from flows.adapters.ports import Mailer, MailSource
 from flows.adapters.raw_store import RawStore
 from flows.settings import Settings
@@ -54,23 +52,27 @@ class App:
             return self.mailer_factory()
         if self.settings.smtp_url is None:
             return FileMailer(self.settings.outbox_dir)
+        from flows.adapters.oauth import oauth_config, token_source, wants_oauth2
         from flows.adapters.smtp_mailer import SmtpMailer
 
-        return SmtpMailer(
-            self.settings.smtp_url.get_secret_value(),
+        url = self.settings.smtp_url.get_secret_value()
+        mailer = SmtpMailer(
+            url,
             timeout=self.settings.socket_timeout,
             rate_per_minute=self.settings.send_rate_per_minute,
+            tokens=token_source(oauth_config(self.settings)) if wants_oauth2(url) else None,
+            secret_block=self.settings.secret_block,
         )
+        # A refused login ends the run here, in one line, before any outbox row is claimed.
+        mailer.check_login()
+        return mailer
 
     def inbox(self) -> MailSource:
         if self.source_factory is not None:
             return self.source_factory()
-        url = self.settings.inbox()
-        if url.startswith("maildir://"):
-            return MaildirSource(Path(url.removeprefix("maildir://")), known=self._stored_maildir_names)
         from flows.adapters.mail_sources import open_source
 
-        return open_source(url, self.settings)
+        return open_source(self.settings.inbox(), self.settings, known=self._stored_maildir_names)
 
     def _stored_maildir_names(self) -> set[str]:
         from sqlalchemy import select

@@ -10,18 +10,18 @@ goes wrong here is logged and swallowed, and the run's own state is left as it w
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
+
+from flows.settings import redact_url
 
 log = logging.getLogger("hoering.notify")
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
 MAX_REASON = 600
 
 
 def plain_reason(message: str | None) -> str:
     """The state message made safe to mail: passwords in URLs replaced, one paragraph, short."""
-    text = _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", message or "ukendt fejl")
+    text = redact_url(message or "ukendt fejl")
     text = " ".join(text.split())
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 

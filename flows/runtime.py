@@ -17,6 +17,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from flows.bootstrap import App, bootstrap
+from flows.core.errors import HoeringError
 from flows.settings import Settings
 
 _apps: dict[str, App] = {}
@@ -68,7 +69,13 @@ TRANSIENT = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Network trouble is worth a retry; a bad round file or a wrong password is not."""
+    """Network trouble is worth a retry; a bad round file or a wrong password is not.
+
+    A ``HoeringError`` is someone's to fix (a refused login, a Microsoft 365 step not done):
+    never retried. A token endpoint or Prefect API that does not answer is a ``ConnectionError``.
+    """
+    if isinstance(exc, HoeringError):
+        return False
     if isinstance(exc, TRANSIENT):
         return True
     return type(exc).__name__ in {"MailServerError", "OperationalError"}

@@ -7,9 +7,9 @@ a Maildir inbox and an ``.eml`` outbox, all under ``./var``.
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     )
     max_message_bytes: int = Field(25 * 1024 * 1024, description="larger messages: kept, not parsed")
     letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
+    oauth_tenant: str | None = Field(None, description="Entra ID tenant (GUID or domain) for ?auth=oauth2")
+    oauth_client_id: str | None = Field(None, description="application (client) id of the app registration")
+    oauth_client_secret: SecretStr | None = Field(None, description="client secret, or block:NAME")
+    oauth_certificate: Path | None = Field(None, description="PEM with private key and certificate")
+    oauth_authority: str = Field(
+        "https://login.microsoftonline.com/{tenant}", description="token endpoint base ({tenant} filled in)"
+    )
+    secret_block: str | None = Field(None, description="Prefect Secret block: client secret or password")
 
     @field_validator("now")
     @classmethod
@@ -92,12 +100,11 @@ class Settings(BaseSettings):
         return self.resolved_data_dir / "out" / round_id
 
 
-def redact_url(url: str) -> str:
-    """The URL with its password replaced, for logs and artifacts."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = unquote(parts.username or "")
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{user}:***@{host}{port}").geturl()
+# scheme://user:password@ anywhere in a text; the password is everything up to the last "@" of
+# the authority (an unencoded "@" or ":" in a password must not leak its tail).
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^/\s]*@", re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """Every URL password in ``text`` replaced by ``***``: the one redactor for logs, artifacts, mail."""
+    return _URL_PASSWORD.sub(r"\g<head>:***@", text)

@@ -34,7 +34,17 @@ from flows.adapters.imap_folders import (
     same_folder,
     wire_name,
 )
+from flows.adapters.oauth import (
+    AccessToken,
+    TokenEndpointUnreachable,
+    TokenSource,
+    explain_refusal,
+    wants_oauth2,
+    xoauth2,
+)
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
+from flows.adapters.secrets import url_password
+from flows.core.errors import HoeringError
 from flows.settings import redact_url
 
 # imaplib refuses any response line longer than _MAXLINE (1,000,000 bytes) with "got more than
@@ -70,12 +80,17 @@ class MailServerError(MailSourceError):
     """The server could not be reached or dropped us; transient, so a retry may succeed."""
 
 
-class MailAuthError(MailSourceError):
+class MailAuthError(MailSourceError, HoeringError):
     """The server refused the credentials; permanent until someone fixes the settings."""
 
 
 class ImapSource:
-    """``MailSource`` for ``imap://user:pass@host:port/FOLDER`` and ``imaps://…``."""
+    """``MailSource`` for ``imap://user:pass@host:port/FOLDER`` and ``imaps://…``.
+
+    ``…/FOLDER?auth=oauth2`` logs in with SASL XOAUTH2 and a token from ``tokens`` instead of a
+    password; the connection is reopened with a fresh token before a batch when the one it
+    logged in with is due for renewal (Exchange Online ends a session whose token ran out).
+    """
 
     name = "imap"
 
@@ -87,6 +102,8 @@ class ImapSource:
         processed_folder: str,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         tls_verify: bool = True,
+        tokens: TokenSource | None = None,
+        secret_block: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
@@ -96,7 +113,13 @@ class ImapSource:
         self.host = parts.hostname
         self.port = parts.port or (993 if self.implicit_tls else 143)
         self.user = unquote(parts.username or "")
-        self._password = unquote(parts.password or "")
+        self.tokens = tokens if wants_oauth2(url) else None
+        if wants_oauth2(url) and tokens is None:
+            raise MailSourceError("HOERING_INBOX_URL beder om ?auth=oauth2, men der er ingen OAuth-opsætning")
+        self._password = (
+            "" if self.tokens else url_password(parts.password, fallback_block=secret_block) or ""
+        )
+        self._token: AccessToken | None = None
         self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
         self.timeout = timeout
         self.processed_folder = processed_folder
@@ -161,10 +184,20 @@ class ImapSource:
 
     def _login(self, conn: imaplib.IMAP4) -> None:
         try:
-            conn.login(self.user, self._password)
+            if self.tokens is not None:
+                self._token = self.tokens.token()
+                sasl = xoauth2(self.user, self._token).encode()
+                # an error arrives as a second challenge (JSON); answer it empty to get the NO
+                conn.authenticate("XOAUTH2", lambda challenge: b"" if challenge else sasl)
+            else:
+                conn.login(self.user, self._password)
+        except TokenEndpointUnreachable as exc:
+            raise MailServerError(str(exc)) from exc
         except imaplib.IMAP4.abort as exc:
             raise MailServerError(f"IMAP-forbindelsen blev afbrudt ved login: {exc}") from exc
         except imaplib.IMAP4.error as exc:
+            if self._token is not None:
+                raise MailAuthError(explain_refusal("IMAP", self.user, self._token)) from exc
             msg = f"IMAP-login afvist for {self.user}@{self.host}: {_text(exc)}"
             raise MailAuthError(msg) from exc
         except OSError as exc:
@@ -207,6 +240,18 @@ class ImapSource:
             raise MailServerError(f"IMAP-forbindelsen fejlede: {exc}") from exc
         return str(typ), list(data)
 
+    def _renew_if_due(self) -> None:
+        """A new connection with a fresh token when the current one's is due; same folder, same UIDs."""
+        if self._token is None or not self._token.due():
+            return
+        log.info("IMAP token for %s is due for renewal; reconnecting", self.mailbox_key)
+        validity = self.uidvalidity
+        self.__exit__(None, None, None)
+        self.__enter__()
+        if self.uidvalidity != validity:
+            msg = f"IMAP-mappen {self.folder!r} skiftede UIDVALIDITY under indsamlingen; den læses igen"
+            raise MailServerError(msg)
+
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -232,6 +277,7 @@ class ImapSource:
             return
         for start in range(0, len(uids), max(1, size)):
             chunk = uids[start : start + max(1, size)]
+            self._renew_if_due()
             messages = self._fetch(chunk)
             yield Batch(messages, Cursor(self.mailbox_key, self.uidvalidity, max(chunk)), notes)
             notes = []

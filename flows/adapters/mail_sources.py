@@ -1,28 +1,37 @@
-"""Which ``MailSource`` an inbox URL means (contract: ``HOERING_INBOX_URL``)."""
+"""The one factory for the inbox: which ``MailSource`` an inbox URL means (``HOERING_INBOX_URL``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from flows.adapters.imap_source import ImapSource, MailSourceError
 from flows.adapters.ports import MailSource
 from flows.settings import Settings, redact_url
 
 
-def open_source(url: str, settings: Settings) -> MailSource:
-    """imap:// and imaps:// → ``ImapSource``; maildir:// → ``MaildirSource`` (imported lazily)."""
+def open_source(url: str, settings: Settings, *, known: Callable[[], set[str]] | None = None) -> MailSource:
+    """imap:// and imaps:// → ``ImapSource`` (XOAUTH2 with ``?auth=oauth2``); maildir:// → ``MaildirSource``.
+
+    ``known`` gives the Maildir file names already stored, so a Maildir is not read twice.
+    """
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("imap", "imaps"):
+        from flows.adapters.oauth import oauth_config, token_source, wants_oauth2
+
         return ImapSource(
             url,
             timeout=settings.socket_timeout,
             processed_folder=settings.imap_processed_folder,
             max_message_bytes=settings.max_message_bytes,
+            tokens=token_source(oauth_config(settings)) if wants_oauth2(url) else None,
+            secret_block=settings.secret_block,
         )
     if scheme == "maildir":
         from flows.adapters.maildir_source import MaildirSource
 
-        return MaildirSource(Path(unquote(url.removeprefix("maildir://"))))
+        # not unquoted: the default is the data dir's path as it is (bootstrap, demo)
+        return MaildirSource(Path(url.removeprefix("maildir://")), known=known)
     msg = f"HOERING_INBOX_URL skal være imap://, imaps:// eller maildir://, ikke {redact_url(url)}"
     raise MailSourceError(msg)

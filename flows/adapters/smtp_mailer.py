@@ -9,7 +9,10 @@ Why it is built this way (intake-reliability.md §3.5, §3.6):
   may have accepted it, and the caller resends with the same Message-ID;
 * every socket has a timeout, and the connection is reused and reopened when the server drops
   it (servers close idle sessions);
-* a token bucket keeps us under the provider's rate (Exchange Online: 30 messages a minute).
+* a token bucket keeps us under the provider's rate (Exchange Online: 30 messages a minute);
+* ``…?auth=oauth2`` logs in with SASL XOAUTH2 (Microsoft 365); a connection whose token is due
+  for renewal is closed before the next message and reopened with a fresh token, and a refused
+  login raises ``SmtpAuthError`` from ``check_login`` before any outbox row is claimed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from flows.adapters.oauth import AccessToken, TokenSource, explain_refusal, wants_oauth2, xoauth2
 from flows.adapters.ports import SendResult
+from flows.adapters.secrets import url_password
+from flows.core.errors import HoeringError
 from flows.settings import redact_url
 
 if TYPE_CHECKING:
@@ -40,6 +46,10 @@ class SmtpConfigError(ValueError):
     """The SMTP URL cannot be used."""
 
 
+class SmtpAuthError(HoeringError):
+    """The SMTP server refused our login; permanent until someone fixes the settings."""
+
+
 @dataclass(frozen=True)
 class SmtpTarget:
     """What the URL says; ``password`` never reaches a log line (see ``__repr__``)."""
@@ -49,25 +59,35 @@ class SmtpTarget:
     port: int
     user: str | None
     password: str | None
+    oauth2: bool = False
 
     def __repr__(self) -> str:
         return (
-            f"SmtpTarget(host={self.host!r}, port={self.port}, user={self.user!r}, tls={self.implicit_tls})"
+            f"SmtpTarget(host={self.host!r}, port={self.port}, user={self.user!r}, tls={self.implicit_tls}, "
+            f"oauth2={self.oauth2})"
         )
 
 
-def parse_smtp_url(url: str) -> SmtpTarget:
+def parse_smtp_url(url: str, *, secret_block: str | None = None) -> SmtpTarget:
+    """The URL's parts; a ``block:NAME`` password (or ``secret_block``) is read from Prefect here."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         msg = f"HOERING_SMTP_URL skal være smtp://… eller smtps://…, ikke {redact_url(url)}"
         raise SmtpConfigError(msg)
     implicit = parts.scheme == "smtps"
+    oauth2 = wants_oauth2(url)
+    if oauth2 and not parts.username:
+        raise SmtpConfigError("HOERING_SMTP_URL med ?auth=oauth2 skal nævne postkassen som bruger")
+    password = None
+    if parts.username and not oauth2:
+        password = url_password(parts.password, fallback_block=secret_block)
     return SmtpTarget(
         implicit_tls=implicit,
         host=parts.hostname,
         port=parts.port or (465 if implicit else 587),
         user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        password=password,
+        oauth2=oauth2,
     )
 
 
@@ -116,8 +136,14 @@ class SmtpMailer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         local_hostname: str | None = None,
+        tokens: TokenSource | None = None,
+        secret_block: str | None = None,
     ) -> None:
-        self.target = parse_smtp_url(url)
+        self.target = parse_smtp_url(url, secret_block=secret_block)
+        if self.target.oauth2 and tokens is None:
+            raise SmtpConfigError("HOERING_SMTP_URL beder om ?auth=oauth2, men der er ingen OAuth-opsætning")
+        self.tokens = tokens if self.target.oauth2 else None
+        self._token: AccessToken | None = None
         self.timeout = timeout
         self.tls_verify = tls_verify
         self.local_hostname = local_hostname
@@ -133,11 +159,25 @@ class SmtpMailer:
             smtp = self._connection()
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
-            return SendResult("perm_failed", exc.smtp_code, _text(exc.smtp_error))
+            return SendResult("perm_failed", exc.smtp_code, self._refusal(exc))
         except (*_CONNECTION_ERRORS, smtplib.SMTPException) as exc:
             self.close()
             return SendResult("temp_failed", None, f"forbindelse mislykkedes: {_describe(exc)}")
         return self._transaction(smtp, message, recipient)
+
+    def check_login(self) -> None:
+        """Log in now, before any message is claimed: a refusal raises ``SmtpAuthError`` (one line).
+
+        Network trouble is left for ``send`` to report per message as a temporary failure.
+        """
+        try:
+            self._connection()
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise SmtpAuthError(self._refusal(exc)) from exc
+        except (*_CONNECTION_ERRORS, smtplib.SMTPException) as exc:
+            self.close()
+            log.warning("SMTP server not reachable before sending: %s", _describe(exc))
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -181,7 +221,15 @@ class SmtpMailer:
 
     # -- the connection -----------------------------------------------------------------------
 
+    def _refusal(self, exc: smtplib.SMTPAuthenticationError) -> str:
+        if self._token is not None:
+            return explain_refusal("SMTP", self.target.user or "", self._token)
+        return f"SMTP-login afvist for {self.target.user}@{self.target.host}: {_text(exc.smtp_error)}"
+
     def _connection(self) -> smtplib.SMTP:
+        if self._token is not None and self._token.due():
+            log.info("SMTP token is due for renewal; reconnecting")
+            self.close()
         if self._smtp is not None and self._alive(self._smtp):
             return self._smtp
         self.close()
@@ -210,7 +258,12 @@ class SmtpMailer:
             if not t.implicit_tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()  # capabilities change after STARTTLS (AUTH often appears only now)
-            if t.user:
+            if t.oauth2 and self.tokens is not None and t.user:
+                self._token = self.tokens.token()
+                sasl = xoauth2(t.user, self._token)
+                # an error arrives as a 334 challenge (JSON); answering it empty gets the 535
+                smtp.auth("XOAUTH2", lambda challenge=None: "" if challenge else sasl)
+            elif t.user:
                 smtp.login(t.user, t.password or "")
         except BaseException:
             smtp.close()

@@ -33,6 +33,7 @@ from flows.bench import floors
 from flows.bench import stages as stages_mod
 from flows.bench.corpus import CorpusInfo, generate
 from flows.core.errors import HoeringError
+from flows.settings import redact_url
 
 CHUNK = 1000
 _TAGS = re.compile(r"<[^>]+>")
@@ -778,7 +779,7 @@ def run(
     report: dict[str, Any] = {
         "n": n,
         "n_small": small if low else None,
-        "database": _redact(database_url) or "sqlite (default)",
+        "database": redact_url(database_url) if database_url else "sqlite (default)",
         "warm_up_s": warm,
         "stages": [asdict(s) for s in high.stages],
         "stages_small": [{"name": s.name, "wall_s": s.wall_s, "items": s.items} for s in low.stages]
@@ -810,10 +811,6 @@ def run(
         problems = "; ".join(p for c in failed for p in c.get("problems", ["no completeness check ran"]))
         raise BenchIncompleteError(f"benchmark incomplete: {problems}")
     return report
-
-
-def _redact(url: str | None) -> str | None:
-    return re.sub(r"//[^@/]*@", "//***@", url) if url else None
 
 
 def render(report: Mapping[str, Any]) -> str:

@@ -5,12 +5,16 @@
 #   tests/services/dovecot.sh stop DIR
 # HOERING_TEST_IMAP_PORT (default 10143) and HOERING_TEST_IMAP_SEPARATOR (the hierarchy
 # delimiter, default /; the folder tests start a second server with .) shape the server.
+# It also takes SASL XOAUTH2 (Microsoft 365's way): its oauth2 passdb asks a token-introspection
+# endpoint on http://127.0.0.1:$HOERING_TEST_OAUTH_PORT/introspect (default: IMAP port + 10000),
+# which the OAuth tests start themselves (tests/support/identity.py) while they run.
 # Idempotent: start on a running server and stop on a stopped one do nothing.
 set -euo pipefail
 action=${1:?start|stop}
 dir=${2:?state dir}
 port=${HOERING_TEST_IMAP_PORT:-10143}
 separator=${HOERING_TEST_IMAP_SEPARATOR:-/}
+oauth_port=${HOERING_TEST_OAUTH_PORT:-$(( port + 10000 <= 65535 ? port + 10000 : port - 10000 ))}
 conf="$dir/dovecot.conf"
 
 running() {
@@ -32,6 +36,15 @@ start)
   conf="$dir/dovecot.conf"
   echo 'hoering@test.invalid:{PLAIN}secret' >"$dir/users"
   chown -R vmail:vmail "$dir/mail"
+  cat >"$dir/oauth2.conf.ext" <<OAUTH
+introspection_mode = post
+introspection_url = http://127.0.0.1:$oauth_port/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+OAUTH
   cat >"$conf" <<CONF
 base_dir = $dir/run
 state_dir = $dir/state
@@ -40,10 +53,16 @@ listen = 127.0.0.1
 log_path = $dir/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u $dir/users
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/oauth2.conf.ext
 }
 userdb {
   driver = static
