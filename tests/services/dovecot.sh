@@ -64,9 +64,11 @@ passdb {
   mechanisms = xoauth2 oauthbearer
   args = $dir/oauth2.conf.ext
 }
+# allow_all_users: a userdb lookup (doveadm -u, LMTP) must not ask a passdb, since both passdbs
+# are limited to their SASL mechanisms and would be skipped ("All password databases were skipped")
 userdb {
   driver = static
-  args = uid=vmail gid=vmail home=$dir/mail/%u
+  args = uid=vmail gid=vmail home=$dir/mail/%u allow_all_users=yes
 }
 mail_location = maildir:~/Maildir
 namespace inbox {
