@@ -68,7 +68,8 @@ def deliver(
     stamp = format_datetime(datetime.fromisoformat(received))
     inbox = app.settings.resolved_data_dir / "inbox" / "new"
     inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / f"1760000000.{name}.host").write_bytes(
+    delivered = int(datetime.fromisoformat(received).timestamp())  # delivered as our server stamped it
+    (inbox / f"{delivered}.{name}.host").write_bytes(
         f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
     )
 
