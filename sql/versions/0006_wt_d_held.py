@@ -3,7 +3,7 @@
 Mail from our own address without our loop header, and a receipt time before the round opened
 or in the future, are held (issue 17, points 4 and 8).
 
-Revision ID: 0006_wt-d
+Revision ID: 0006_wt_d
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_wt-d"
+revision = "0006_wt_d"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
