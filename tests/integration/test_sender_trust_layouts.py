@@ -26,6 +26,7 @@ from flows.adapters.db.tables import OutboxRow, ResponseRow
 from flows.bootstrap import App, bootstrap
 from flows.services import assembling, collecting, ingesting
 from flows.services.opening import open_round
+from flows.services.status import round_status
 from flows.settings import Settings
 from tests.integration.conftest import ImapMailbox
 
@@ -241,10 +242,13 @@ def test_a_backdated_received_header_is_not_our_receipt_time(tmp_path: Path) -> 
     [("2025-10-15T09:00:00+02:00", "før høringen åbnede"), ("2025-10-21T09:00:00+02:00", "i fremtiden")],
 )
 def test_a_receipt_time_before_opening_or_in_the_future_is_held(
-    tmp_path: Path, when: str, words: str
+    tmp_path: Path, when: str, words: str, database_url: str
 ) -> None:
-    """Delivered before the round opened, or after the collect that fetched it: held for staff."""
-    app = make_app(tmp_path)
+    """Delivered before the round opened, or after the collect that fetched it: held for staff.
+
+    On SQLite and PostgreSQL (the count is SQL there: ``counted_clause``). Then staff include it.
+    """
+    app = make_app(tmp_path, database_url=database_url)
     moment = datetime.fromisoformat(when)
     raw = _plain("aeldre@raad.example", "odd").replace(
         b"Mon, 20 Oct 2025 10:00:00 +0200", moment.strftime("%a, %d %b %Y %H:%M:%S %z").encode()
@@ -257,6 +261,16 @@ def test_a_receipt_time_before_opening_or_in_the_future_is_held(
     report = assembling.assemble(app, ROUND_ID, tmp_path / "out")
     assert (report.counted, report.review) == (0, 1)
     assert receipts(app) == []
+    assert round_status(app, ROUND_ID)["responses"] == 0
+
+    book = load_workbook(report.log)
+    ws = book["Til gennemsyn"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("Beslutning") + 1, "Medtag")
+    book.save(report.log)
+    assert assembling.assemble(app, ROUND_ID, tmp_path / "out").counted == 1
+    assert round_status(app, ROUND_ID)["responses"] == 1
+    app.db.dispose()
 
 
 @pytest.mark.imap
