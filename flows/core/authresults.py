@@ -21,7 +21,9 @@ server reported. (A sender that talks SMTP straight to our server writes no ``Re
 its own, so a header it planted for a method our server does *not* report would join the set:
 the server must remove incoming headers that claim its authserv-id, as RFC 8601 §5 requires,
 and must always write one of its own — if it wrote none, a planted one would be the topmost.
-The operators' guide says so.)
+The operators' guide says so. No further check against the ``Received:`` headers is made:
+where a server puts its header varies too much — Exim can append it at the very end of the
+header block — for position to tell ours from a planted one when ours is missing.)
 
 **Microsoft 365** writes its header without any authserv-id
 (``spf=pass (sender IP is …) smtp.mailfrom=…; dkim=pass … header.d=…;dmarc=pass action=none
