@@ -1,7 +1,10 @@
 """The embedded inbox: a Maildir on local disk.
 
-Receipt time is what our side recorded: the topmost ``Received:`` header (written by our own
-server), or else the delivery time at the start of the Maildir file name.
+Receipt time is what our side recorded: the topmost ``Received:`` header when it was written by
+our own server, else the delivery time (the timestamp at the start of the Maildir file name, or
+the file's mtime). A ``Received:`` header is taken for ours only when its date lies just before
+the delivery time (``deadline.believable_received``): a sender who writes its own, backdated
+``Received:`` on top — possible where the delivering agent adds none — is not believed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from types import TracebackType
 from typing import Self
 
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
+from flows.core.deadline import believable_received
 
 MAX_READ = 64 * 1024 * 1024
 
@@ -63,7 +67,7 @@ class MaildirSource:
     def _read(self, path: Path) -> FetchedMessage:
         with path.open("rb") as handle:
             data = handle.read(MAX_READ + 1)
-        received_at, how = receipt_time(data, path.name)
+        received_at, how = receipt_time(data, path.name, path.stat().st_mtime)
         return FetchedMessage(
             data=data,
             received_at=received_at,
@@ -73,22 +77,47 @@ class MaildirSource:
         )
 
 
-def receipt_time(data: bytes, file_name: str) -> tuple[datetime | None, str]:
-    """Topmost Received: date, else the Maildir delivery time, else unknown (collection time)."""
+def receipt_time(data: bytes, file_name: str, mtime: float | None = None) -> tuple[datetime | None, str]:
+    """(time, how it was found): ``how`` is kept on the raw record (``received_from``).
+
+    "received-header": our Received: header, checked against the delivery time;
+    "maildir-filename" / "maildir-mtime": the delivery time, with ";received-early" or
+    ";received-late" added when a Received: header was there but outside the window (so not
+    ours); "collected": nothing to go by (the collect time is used).
+    """
+    delivered, source = _delivery_time(file_name, mtime)
+    stamp = _topmost_received(data)
+    if stamp is not None and (delivered is None or believable_received(stamp, delivered)):
+        return stamp, "received-header"
+    if delivered is None:
+        return None, "collected"
+    if stamp is None:
+        return delivered, source
+    return delivered, f"{source};received-{'early' if stamp < delivered else 'late'}"
+
+
+def _delivery_time(file_name: str, mtime: float | None) -> tuple[datetime | None, str]:
+    match = re.match(r"(\d{9,11})(?:\.|_)", file_name)
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)), UTC), "maildir-filename"
+    if mtime is not None:
+        return datetime.fromtimestamp(mtime, UTC), "maildir-mtime"
+    return None, "collected"
+
+
+def _topmost_received(data: bytes) -> datetime | None:
     try:
         headers = BytesHeaderParser().parsebytes(data[: 256 * 1024])
         received = headers.get_all("Received") or []
     except Exception:
-        received = []
-    if received:
-        stamp = str(received[0]).rpartition(";")[2].strip()
-        try:
-            moment = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError, IndexError):
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            return moment.astimezone(UTC), "received-header"
-    match = re.match(r"(\d{9,11})(?:\.|_)", file_name)
-    if match:
-        return datetime.fromtimestamp(int(match.group(1)), UTC), "maildir-filename"
-    return None, "collected"
+        return None
+    if not received:
+        return None
+    stamp = str(received[0]).rpartition(";")[2].strip()
+    try:
+        moment = parsedate_to_datetime(stamp)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)

@@ -162,6 +162,7 @@ def check(app: App, truth: Truth, fetched: int) -> Completeness:
                         ResponseRow.decision,
                         ResponseRow.party_id,
                         ResponseRow.verified,
+                        ResponseRow.held,
                         ResponseRow.no_remarks,
                     )
                 )

@@ -1,7 +1,9 @@
 """What an incoming message is: our own mail come back, a bounce, an auto-reply, or a response.
 
 Pure: reads only a ``ParsedMessage``. The order matters (intake-reliability.md §6 cases 13-16):
-a loop is checked first so our own invitation echoed back is never taken for anything else; a
+a loop (our loop header, or a Message-ID we sent) is checked first so our own invitation echoed
+back is never taken for anything else; mail from our own address without those is held for
+review, not dropped (a colleague may answer from the shared mailbox; a forger may pose as us); a
 bounce before an auto-reply because many bounces also carry ``Auto-Submitted``; everything
 that is none of these is a response. Sender trust (contract "Sender trust") is judged for every
 message, because staff see it in ``Til gennemsyn`` whatever the kind.
@@ -13,11 +15,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flows.core import authresults
 from flows.core.addresses import AddressError, normalise_address
 from flows.core.message import DeliveryReport, ParsedMessage
 from flows.core.model import Kind
 
 LOOP_HEADER = "x-hoering-loop"
+OWN_ADDRESS_HOLD = (
+    "Afsendt fra vores egen adresse uden vores loop-mærke (X-Hoering-Loop): kan være en kollega, "
+    "der svarer fra den fælles postkasse, eller en forfalskning – tælles ikke, før det medtages"
+)
 
 # Subjects of bounces that are not RFC 3464 DSNs (Exchange, Gmail, Exim, Postfix, qmail and
 # Danish/French/German localisations); matched case-insensitively anywhere in the subject.
@@ -51,8 +58,6 @@ _FAILURE_LINE = re.compile(
 )
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _BODY_MESSAGE_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*<([^<>\s]+)>")
-_METHOD_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
-_COMMENT = re.compile(r"\([^()]*\)")
 
 
 @dataclass
@@ -62,6 +67,9 @@ class Classification:
     ``temporary`` marks a delay notice (``Action: delayed``): kind BOUNCE, but the invitation is
     not undelivered yet, so ``bounced_recipients``/``bounced_message_ids`` stay empty and the
     delayed addresses go to ``delayed_recipients`` instead.
+
+    ``hold`` (Danish) keeps a response out of the count and in ``Til gennemsyn`` until staff
+    decide.
     """
 
     kind: Kind
@@ -71,6 +79,7 @@ class Classification:
     verified: str = "none"
     temporary: bool = False
     delayed_recipients: list[str] = field(default_factory=list)
+    hold: str = ""
 
 
 def classify(
@@ -83,9 +92,13 @@ def classify(
     """Loop → bounce → auto-reply → response, with the sender-trust verdict attached."""
     own = {a.strip().lower() for a in own_addresses}
     own_ids = {i.strip().strip("<>") for i in own_message_ids}
-    verdict = _loop(msg, own, own_ids) or _bounce(msg, own) or _auto_reply(msg)
+    verdict = _loop(msg, own_ids) or _bounce(msg, own) or _auto_reply(msg)
     if verdict is None:
         verdict = Classification(Kind.RESPONSE)
+        if msg.from_address and msg.from_address.lower() in own:
+            # Not our mail come back (that carries our loop header): a colleague answering from
+            # the shared mailbox, or a forgery. Staff decide; nothing is sent to it.
+            verdict.hold = OWN_ADDRESS_HOLD
     verdict.verified = sender_verified(msg, authserv_id)
     return verdict
 
@@ -94,9 +107,8 @@ def classify(
 # loops
 
 
-def _loop(msg: ParsedMessage, own: set[str], own_ids: set[str]) -> Classification | None:
-    if msg.from_address and msg.from_address.lower() in own:
-        return Classification(Kind.LOOP, "Afsendt fra vores egen adresse (mail-loop) – ignoreret")
+def _loop(msg: ParsedMessage, own_ids: set[str]) -> Classification | None:
+    """Our own mail come back: it carries our loop header, or a Message-ID we sent."""
     if msg.header(LOOP_HEADER):
         return Classification(Kind.LOOP, "Vores egen mail kom retur (X-Hoering-Loop) – ignoreret")
     if msg.message_id and msg.message_id.strip("<>") in own_ids:
@@ -274,56 +286,27 @@ def _auto_reply_marker(msg: ParsedMessage) -> str | None:
 def sender_verified(msg: ParsedMessage, authserv_id: str | None) -> str:
     """ "fail", "pass" or "none" from the Authentication-Results our own server wrote."""
     if not authserv_id:
-        return "none"
-    results: dict[str, set[str]] = {"spf": set(), "dkim": set(), "dmarc": set()}
-    for header in believed_results(msg, authserv_id):
-        for method, result in _METHOD_RESULT.findall(_COMMENT.sub(" ", header.partition(";")[2])):
-            results[method.lower()].add(result.lower())
-    if "fail" in results["dmarc"] or ("fail" in results["spf"] and "pass" not in results["dkim"]):
-        return "fail"
-    if any("pass" in found for found in results.values()):
-        return "pass"
-    return "none"
+        return authresults.Trust.NONE.value
+    headers = authresults.believed(_ordered(msg, ("authentication-results", "received")), authserv_id)
+    return authresults.verdict(headers, msg.from_address, authserv_id).value
 
 
-def believed_results(msg: ParsedMessage, authserv_id: str) -> list[str]:
-    """A-R headers with our authserv-id that stand above our (the topmost) Received header.
+def _ordered(msg: ParsedMessage, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, value) of the named headers in file order.
 
-    ``ParsedMessage.headers`` keeps order within a name but not across names. When the parser
-    supplies ``header_order`` (every header name in file order) it is used exactly; otherwise
-    the dict's insertion order tells whether an A-R header came before the first Received, and
-    only the topmost A-R with our id is believed (a sender can only add headers below ours).
+    ``ParsedMessage.headers`` keeps order within a name only; ``header_order`` (every name in
+    file order, from the parser) restores the order across names. Without it, the values of
+    each name are taken in their own order, A-R headers first (no Received boundary is known).
     """
-    values = msg.header("authentication-results")
-    order: list[str] | None = msg.header_order or None
-    if order:
-        above = _count_above_received(order)
-        candidates = values[:above]
-    elif _first_before(list(msg.headers), "authentication-results", "received"):
-        candidates = [next((v for v in values if _authserv(v) == authserv_id.lower()), "")]
-    else:
-        candidates = []
-    ours = [v for v in candidates if v and _authserv(v) == authserv_id.lower()]
-    return ours[:1]  # the issue: only the topmost of our own headers is believed
-
-
-def _count_above_received(order: list[str]) -> int:
-    count = 0
-    for name in order:
-        lowered = name.lower()
-        if lowered == "received":
-            break
-        count += lowered == "authentication-results"
-    return count
-
-
-def _first_before(names: list[str], first: str, second: str) -> bool:
-    if first not in names:
-        return False
-    return second not in names or names.index(first) < names.index(second)
-
-
-def _authserv(value: str) -> str:
-    """The authserv-id: the first token before ';' (an optional version number follows it)."""
-    head = _COMMENT.sub(" ", value.partition(";")[0]).split()
-    return head[0].lower() if head else ""
+    if not msg.header_order:
+        return [(name, value) for name in names for value in msg.header(name)]
+    seen: dict[str, int] = dict.fromkeys(names, 0)
+    ordered: list[tuple[str, str]] = []
+    for name in msg.header_order:
+        if name not in seen:
+            continue
+        values = msg.header(name)
+        if seen[name] < len(values):
+            ordered.append((name, values[seen[name]]))
+        seen[name] += 1
+    return ordered

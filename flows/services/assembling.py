@@ -165,12 +165,13 @@ def _ensure_remark(session: Session, row: ResponseRow) -> None:
 
 
 def is_counted(row: ResponseRow) -> bool:
-    """A response counts when its party is known and its sender not unverified, or staff said so."""
+    """A response counts when its party is known, its sender not unverified and it is not held,
+    or staff said so."""
     if row.kind != Kind.RESPONSE.value or row.decision == "Afvis":
         return False
     if row.decision == "Medtag":
         return True
-    return row.party_id is not None and row.verified != "fail"
+    return row.party_id is not None and row.verified != "fail" and not row.held
 
 
 # Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
@@ -425,6 +426,10 @@ def counted_clause() -> ColumnElement[bool]:
         or_(ResponseRow.decision.is_(None), ResponseRow.decision != "Afvis"),
         or_(
             ResponseRow.decision == "Medtag",
-            and_(ResponseRow.party_id.is_not(None), ResponseRow.verified != "fail"),
+            and_(
+                ResponseRow.party_id.is_not(None),
+                ResponseRow.verified != "fail",
+                ResponseRow.held.is_(False),
+            ),
         ),
     )

@@ -32,7 +32,7 @@ from flows.bootstrap import App
 from flows.core.bodytext import is_no_remarks
 from flows.core.classify import Classification, classify
 from flows.core.danish import short_datetime
-from flows.core.deadline import effective_deadline, is_late
+from flows.core.deadline import effective_deadline, is_late, receipt_time_holds
 from flows.core.matching import RoundIndex, match_party, route
 from flows.core.message import ParsedMessage
 from flows.core.model import Channel, Kind, OutboxState, Remark
@@ -40,6 +40,11 @@ from flows.services.collecting import MAX_ATTEMPTS
 from flows.services.outbox import Queued, queue
 
 log = logging.getLogger(__name__)
+UNVERIFIED_REASON = (
+    "Afsenderen kunne ikke verificeres (vores mailservers kontrol af SPF/DKIM/DMARC fejlede) "
+    "– tælles ikke for den høringspart, den udgiver sig for, før det medtages; der er ikke sendt kvittering"
+)
+NO_RECEIPT_REASON = "Der er ikke sendt kvittering: afsenderen er hverken høringspart eller verificeret"
 THREAD_PURPOSES = ("invitation", "reminder", "extension")
 # Messages per write transaction: the workers parse the next slice while this one is written.
 WRITE_EVERY = 125
@@ -77,6 +82,8 @@ class _Raw:
     source: str
     name: str
     received_at: datetime
+    received_from: str = ""
+    collected_at: datetime | None = None
 
 
 @dataclass
@@ -98,6 +105,7 @@ class _Item:
     duplicate_of_raw: int | None = None
     duplicate_of: int | None = None
     collision: bool = False
+    holds: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -177,6 +185,8 @@ def _stored_rows(session: Session, raw_ids: list[int]) -> list[_Raw]:
             RawMessageRow.source,
             RawMessageRow.source_name,
             RawMessageRow.received_at,
+            RawMessageRow.received_from,
+            RawMessageRow.collected_at,
         )
         .where(RawMessageRow.id.in_(raw_ids), RawMessageRow.state == "stored")
         .order_by(RawMessageRow.received_at, RawMessageRow.id)
@@ -214,6 +224,11 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
     party = ctx.parties.get(match.party_id) if match and match.party_id else None
     remarks = _remarks(parsed)
     deadline = effective_deadline(ctx.rounds[round_id].deadline, party.extended_until if party else None)
+    holds = [verdict.hold] if verdict.hold else []
+    if verdict.kind == Kind.RESPONSE:
+        holds += receipt_time_holds(
+            raw.received_at, ctx.rounds[round_id].opens, raw.collected_at or app.now()
+        )
     return _Item(
         raw=raw,
         parsed=parsed,
@@ -228,6 +243,7 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
         and not _has_template_remarks(parsed)
         and is_no_remarks(parsed.answer_text or parsed.body_text),
         late=is_late(raw.received_at, deadline),
+        holds=holds,
     )
 
 
@@ -384,11 +400,17 @@ def _response_values(item: _Item) -> dict[str, object]:
         "full_text": parsed.body_text,
         "no_remarks": item.no_remarks and item.kind == Kind.RESPONSE.value,
         "verified": item.verdict.verified,
+        "held": bool(item.holds) and item.kind == Kind.RESPONSE.value,
         "review_reason": _review_reason(item) or None,
         "decision": None,
         "duplicate_of": item.duplicate_of,
         "campaign_key": None,
-        "details": {"defects": parsed.defects[:20], "forwarded_author": parsed.forwarded_author},
+        "details": {
+            "defects": parsed.defects[:20],
+            "forwarded_author": parsed.forwarded_author,
+            "receipt_time_from": raw.received_from,
+            "verdict": item.verdict.reason,
+        },
     }
 
 
@@ -495,9 +517,10 @@ def _review_reason(item: _Item) -> str:
             who = parsed.from_address or "ukendt"
             reasons.append(f"Ukendt afsender: {who} er ikke en høringspart – tælles ikke, før det medtages")
         if verdict.verified == "fail":
-            reasons.append(
-                "Afsenderen kunne ikke verificeres (DMARC/SPF fejlede) – tælles ikke, før det medtages"
-            )
+            reasons.append(UNVERIFIED_REASON)
+        reasons.extend(item.holds)
+        if item.party is None and verdict.verified == "none" and not item.holds:
+            reasons.append(NO_RECEIPT_REASON)
         if parsed.forwarded_author:
             reasons.append(
                 f"Videresendt besked; den oprindelige afsender {parsed.forwarded_author} er ikke verificeret"
@@ -541,9 +564,7 @@ def _queue_follow_ups(
     queued: list[Queued] = []
     for item, response_id in zip(items, response_ids, strict=True):
         sender = item.parsed.from_address
-        if item.kind != Kind.RESPONSE.value or not sender or item.verdict.verified == "fail":
-            continue
-        if sender in ctx.own_addresses:
+        if not sender or not _may_answer(item) or sender in ctx.own_addresses:
             continue
         rnd = ctx.rounds[item.round_id]
         values = {
@@ -588,6 +609,18 @@ def _queue_follow_ups(
                 )
             )
     queue(session, app, queued)
+
+
+def _may_answer(item: _Item) -> bool:
+    """Whether we may write back to the sender (receipt, template reply): never backscatter.
+
+    Only a response that is not held, whose sender is not unverified, and that is either matched
+    to a party or whose From domain our own server authenticated (``verified == "pass"``). A
+    forged or unknown sender gets nothing: the address it shows may belong to someone else.
+    """
+    if item.kind != Kind.RESPONSE.value or item.holds or item.verdict.verified == "fail":
+        return False
+    return item.party is not None or item.verdict.verified == "pass"
 
 
 def _receipts_since(session: Session, since: datetime, senders: set[str]) -> set[str]:

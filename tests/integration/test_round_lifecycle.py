@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -68,9 +68,12 @@ def deliver(
     stamp = format_datetime(datetime.fromisoformat(received))
     inbox = app.settings.resolved_data_dir / "inbox" / "new"
     inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / f"1760000000.{name}.host").write_bytes(
+    when = datetime.fromisoformat(received)
+    (inbox / f"{int(when.timestamp())}.{name}.host").write_bytes(  # delivered as our server stamped it
         f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
     )
+    if app.now() < when:  # the clock moves on as mail arrives: a later collect never sees the future
+        app.clock = lambda: when + timedelta(minutes=1)
 
 
 def collect(app: App) -> None:

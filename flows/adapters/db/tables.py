@@ -198,6 +198,10 @@ class ResponseRow(Base):
     full_text: Mapped[str] = mapped_column(Text, default="")
     no_remarks: Mapped[bool] = mapped_column(Boolean, default=False)
     verified: Mapped[str] = mapped_column(String(16), default="none")
+    # kept and listed in Til gennemsyn, but not counted until staff decide (Medtag): mail from
+    # our own address without our loop header, a receipt time before the round opened or in
+    # the future. The reason is in review_reason.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     review_reason: Mapped[str | None] = mapped_column(Text)
     decision: Mapped[str | None] = mapped_column(String(16))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)

@@ -1,7 +1,7 @@
 """The round file's note layout, KLE number and facet, and retention on the round; a party's
 ``person`` flag
 
-Revision ID: 0006_wt_a (branch wt-a: Alembic allows no "-" in a revision id)
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_wt_a"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
