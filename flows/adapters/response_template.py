@@ -29,6 +29,7 @@ from flows.adapters.attachments import (
     grid_text,
     inspect_zip,
 )
+from flows.adapters.sheet_text import put_text, sheet_text
 from flows.core.message import TemplateRef
 from flows.core.model import Remark
 
@@ -129,12 +130,6 @@ def build_template(round_id: str, round_title: str, party_name: str, deadline_te
     return out.getvalue()
 
 
-def _clean(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
-
-
 def _write_guide(ws: Any, round_title: str, deadline_text: str) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -155,7 +150,7 @@ def _write_guide(ws: Any, round_title: str, deadline_text: str) -> None:
         "Har I ingen bemærkninger, kan I blot svare på e-mailen og skrive det.",
     ]
     for row, line in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=_clean(line))
+        put_text(ws.cell(row=row, column=1), line)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A3"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 110
@@ -167,13 +162,14 @@ def _write_answer_sheet(ws: Any, round_title: str, party_name: str, deadline_tex
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
     facts = [("Høring", round_title), ("Høringspart", party_name), ("Frist", deadline_text)]
+    # Every text cell is a string cell (put_text): a party named "=HYPERLINK(…)" is a name, not a link.
     for row, (label, value) in enumerate(facts, start=1):
-        ws.cell(row=row, column=1, value=label).font = Font(bold=True)
-        ws.cell(row=row, column=2, value=_clean(value))
-    ws.cell(row=4, column=1, value="Én bemærkning pr. række. Ret ikke i overskrifterne.")
+        put_text(ws.cell(row=row, column=1), label).font = Font(bold=True)
+        put_text(ws.cell(row=row, column=2), value)
+    put_text(ws.cell(row=4, column=1), "Én bemærkning pr. række. Ret ikke i overskrifterne.")
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for col, title in enumerate(HEADERS, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col, value=title)
+        cell = put_text(ws.cell(row=HEADER_ROW, column=col), title)
         cell.font = Font(bold=True)
         cell.fill = header_fill
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -196,14 +192,17 @@ def _write_reference(wb: Any, round_id: str, party_name: str) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
     ref = wb.create_sheet(REF_SHEET)
-    ref["A1"], ref["B1"] = "round_id", _clean(round_id)
-    ref["A2"], ref["B2"] = "party", _clean(party_name)
-    ref["A3"], ref["B3"] = "version", 1
+    for row, (key, value) in enumerate((("round_id", round_id), ("party", party_name)), start=1):
+        put_text(ref.cell(row=row, column=1), key)
+        put_text(ref.cell(row=row, column=2), value)
+    put_text(ref["A3"], "version")
+    ref["B3"] = 1
     ref.sheet_state = "veryHidden"
     ref.protection.sheet = True
-    # Named constants survive even if the hidden sheet is lost; quotes are doubled in formulas.
+    # Named constants survive even if the hidden sheet is lost. Each is a string literal (quotes
+    # doubled), so a party named "=HYPERLINK(…)" is a constant text here too, never an expression.
     for name, value in ((NAME_ROUND, round_id), (NAME_PARTY, party_name)):
-        constant = '"' + _clean(value).replace('"', '""') + '"'
+        constant = '"' + sheet_text(value).replace('"', '""') + '"'
         wb.defined_names[name] = DefinedName(name, attr_text=constant)
 
 
