@@ -349,3 +349,33 @@ def test_a_campaign_lists_its_senders_once_for_all_its_members(tmp_path: Path) -
     assert {r.campaign_size for r in lines} == {3}
     assert lines[0].campaign_parties == ("Ældrerådet", "Røde Kors", "Stille Forening")
     assert all(r.campaign_parties is lines[0].campaign_parties for r in lines)
+
+
+def test_unreachable_mail_server_leaves_invitations_waiting_with_a_retry_time(tmp_path: Path) -> None:
+    """Nobody on the SMTP port: every invitation waits, due 30-60 s later; a rerun before then still says so."""
+    from datetime import timedelta
+
+    from pydantic import SecretStr
+
+    from tests.support.smtpserver import free_port
+
+    now = datetime.fromisoformat("2025-10-16T09:00:00+02:00")
+    make_app(tmp_path)
+    app = bootstrap(
+        Settings(
+            data_dir=tmp_path / "var",
+            now=now,
+            smtp_url=SecretStr(f"smtp://127.0.0.1:{free_port()}"),
+            send_rate_per_minute=0,
+        )
+    )
+
+    first = inviting.invite(app, "test-runde")
+    waiting = inviting.waiting_invitations(app, "test-runde")
+    inviting.invite(app, "test-runde")  # the backoff is not over: nothing is attempted
+
+    assert (first.delivery.sent, first.delivery.temp_failed) == (0, 3)
+    assert waiting.count == 3 and waiting.unreached
+    assert waiting.retry_at is not None
+    assert now + timedelta(seconds=30) <= waiting.retry_at <= now + timedelta(seconds=60)
+    assert inviting.waiting_invitations(app, "test-runde") == waiting
