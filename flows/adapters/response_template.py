@@ -15,9 +15,10 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from flows.adapters.attachments import (
     MAX_SHEET_CELLS,
@@ -29,6 +30,7 @@ from flows.adapters.attachments import (
     grid_text,
     inspect_zip,
 )
+from flows.adapters.sheet_formulas import Book, FormulaBook, formula_notice, with_formulas
 from flows.adapters.sheet_text import put_text, sheet_text
 from flows.core.message import TemplateRef
 from flows.core.model import Remark
@@ -93,20 +95,26 @@ _PROPOSAL = {
 
 @dataclass
 class TemplateResult:
-    """What a returned template held; ``problem`` says in Danish why it was not recognised."""
+    """What a returned template held; ``problem`` says in Danish why it was not recognised.
+
+    ``notice`` says what a person must check in a template that was read (formulas without a
+    value, shown as text).
+    """
 
     remarks: list[Remark] = field(default_factory=list)
     ref: TemplateRef | None = None
     problem: str | None = None
     recognised: bool = False
+    notice: str | None = None
 
 
 @dataclass
 class WorkbookOutcome:
-    """A workbook read for ``inspect_attachment``: template facts when it is ours, and text."""
+    """A workbook read for ``inspect_attachment``: template facts when it is ours, text, and a notice."""
 
     template: TemplateResult | None
     text: str
+    notice: str | None = None
 
 
 # --------------------------------------------------------------------------- building
@@ -209,12 +217,6 @@ def _write_reference(wb: Any, round_id: str, party_name: str) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-class _Book(Protocol):
-    def sheets(self) -> list[tuple[str, bool]]: ...
-
-    def rows(self, name: str) -> list[list[Any]]: ...
-
-
 class _CalamineBook:
     def __init__(self, data: bytes) -> None:
         import python_calamine
@@ -223,6 +225,7 @@ class _CalamineBook:
             self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except python_calamine.PasswordError as exc:
             raise Refused(PROBLEM_ENCRYPTED) from exc
+        self._origins: dict[str, tuple[int, int]] = {}
 
     def sheets(self) -> list[tuple[str, bool]]:
         return [
@@ -232,8 +235,13 @@ class _CalamineBook:
         ]
 
     def rows(self, name: str) -> list[list[Any]]:
-        rows: list[list[Any]] = self._book.get_sheet_by_name(name).to_python(nrows=MAX_ROWS)
+        sheet = self._book.get_sheet_by_name(name)
+        rows: list[list[Any]] = sheet.to_python(nrows=MAX_ROWS)  # from the first used cell, not A1
+        self._origins[name] = tuple(sheet.start) if sheet.start else (0, 0)  # type: ignore[assignment]
         return [row[:MAX_COLS] for row in rows]
+
+    def origin(self, name: str) -> tuple[int, int]:
+        return self._origins.get(name, (0, 0))
 
 
 class _OpenpyxlBook:
@@ -254,6 +262,9 @@ class _OpenpyxlBook:
     def rows(self, name: str) -> list[list[Any]]:
         ws = self._book[name]
         return [list(r) for r in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)]
+
+    def origin(self, name: str) -> tuple[int, int]:
+        return (0, 0)
 
 
 def read_template(data: bytes) -> TemplateResult:
@@ -279,10 +290,12 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
     if facts.kind not in ("xlsx", "xlsm"):
         raise Refused("Filen er ikke et Excel-regneark (.xlsx)")
     fits = all(cells <= MAX_SHEET_CELLS for cells in facts.sheet_cells.values())
-    book: _Book = _CalamineBook(data) if fits else _OpenpyxlBook(data)
+    plain: Book = _CalamineBook(data) if fits else _OpenpyxlBook(data)
+    book = with_formulas(plain, data, facts.formula_sheets, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+    found_at = book.found
     sheets = book.sheets()
     names = {name for name, _ in sheets}
-    ref = _ref_from_sheet(book) if REF_SHEET in names else None
+    ref = _ref_from_sheet(plain) if REF_SHEET in names else None
     if ref is None:
         ref = _ref_from_names(data)
     for name in _candidate_sheets(sheets):
@@ -290,12 +303,15 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
         if found is not None:
             remarks = found
             text = "\n\n".join(_remark_text(r) for r in remarks)
-            return WorkbookOutcome(TemplateResult(remarks=remarks, ref=ref, recognised=True), text)
+            notice = formula_notice(found_at, [name], template=True)
+            result = TemplateResult(remarks=remarks, ref=ref, recognised=True, notice=notice)
+            return WorkbookOutcome(result, text, notice)
     text = _visible_text(book, sheets)
+    notice = formula_notice(found_at, [n for n, shown in sheets if shown], template=ref is not None)
     if ref is not None:  # ours, but damaged: say what was wrong
         problem = "Høringsskemaet kunne ikke læses: " + _MISSING_TEXT[0].lower() + _MISSING_TEXT[1:]
-        return WorkbookOutcome(TemplateResult(ref=ref, problem=problem), text)
-    return WorkbookOutcome(None, text)
+        return WorkbookOutcome(TemplateResult(ref=ref, problem=problem, notice=notice), text, notice)
+    return WorkbookOutcome(None, text, notice)
 
 
 def _candidate_sheets(sheets: list[tuple[str, bool]]) -> list[str]:
@@ -304,7 +320,7 @@ def _candidate_sheets(sheets: list[tuple[str, bool]]) -> list[str]:
     return preferred + [n for n in visible if n not in preferred][:TEXT_SHEETS]
 
 
-def _visible_text(book: _Book, sheets: list[tuple[str, bool]]) -> str:
+def _visible_text(book: FormulaBook, sheets: list[tuple[str, bool]]) -> str:
     parts: list[str] = []
     for name, shown in sheets:
         if shown and len(parts) < TEXT_SHEETS:
@@ -368,8 +384,6 @@ _DEFINED = re.compile(rb'<(?:\w+:)?definedName\b[^>]*\bname="(hoering_round_id|h
 
 def _ref_from_names(data: bytes) -> TemplateRef | None:
     """The reference from the workbook's named constants (kept even if the hidden sheet is gone)."""
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         part = next((n for n in zf.namelist() if n.endswith("workbook.xml")), None)
         if part is None or zf.getinfo(part).file_size > 4 * 1024 * 1024:
@@ -385,7 +399,7 @@ def _ref_from_names(data: bytes) -> TemplateRef | None:
     return None
 
 
-def _ref_from_sheet(book: _Book) -> TemplateRef | None:
+def _ref_from_sheet(book: Book) -> TemplateRef | None:
     rows = [[cell_text(v) for v in row[:2]] for row in book.rows(REF_SHEET)[:10]]
     values = {row[0]: row[1] for row in rows if len(row) >= 2}
     if values.get("round_id"):

@@ -379,3 +379,51 @@ def test_unreachable_mail_server_leaves_invitations_waiting_with_a_retry_time(tm
     assert waiting.retry_at is not None
     assert now + timedelta(seconds=30) <= waiting.retry_at <= now + timedelta(seconds=60)
     assert inviting.waiting_invitations(app, "test-runde") == waiting
+
+
+def test_template_formulas_without_values_are_counted_shown_and_listed_for_review(tmp_path: Path) -> None:
+    """An openpyxl-filled template: its formula row is a remark with the formula as text, and is reviewed."""
+    import io
+
+    from openpyxl import load_workbook as open_book
+
+    from flows.adapters.response_template import build_template
+
+    app = make_app(tmp_path)
+    book = open_book(io.BytesIO(build_template("test-runde", "Strategi", "Ældrerådet", "24. oktober")))
+    sheet = book["Høringssvar"]
+    sheet["B7"] = '="Flere midler til "&"værestederne"'
+    sheet["B8"] = "Længere åbningstider."
+    data = io.BytesIO()
+    book.save(data)
+    message = EmailMessage()
+    message["From"] = "aeldre@raad.example"
+    message["To"] = "hoering@kk.example"
+    message["Subject"] = "SV: [Høring test-runde]"
+    message["Message-ID"] = "<skema@test.example>"
+    message.set_content("Hermed vores skema.")
+    message.add_attachment(
+        data.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="skema.xlsx",
+    )
+    inbox = app.settings.resolved_data_dir / "inbox" / "new"
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp = format_datetime(datetime.fromisoformat("2025-10-20T10:00:00+02:00"))
+    (inbox / "1760000000.skema.host").write_bytes(
+        f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
+    )
+
+    collect(app)
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert [r.party for r in assembly.on_time] == ["Ældrerådet"]
+    assert [m.text for m in assembly.remarks] == [
+        '="Flere midler til "&"værestederne"',
+        "Længere åbningstider.",
+    ]
+    assert [v.reason for v in assembly.review] == [
+        "skema.xlsx: Skemaet indeholder formler uden beregnet værdi (række 7) – formlerne er vist som tekst; "
+        "kontroller dem i filen"
+    ]
