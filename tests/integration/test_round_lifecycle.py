@@ -427,3 +427,52 @@ def test_template_formulas_without_values_are_counted_shown_and_listed_for_revie
         "skema.xlsx: Skemaet indeholder formler uden beregnet værdi (række 7) – formlerne er vist som tekst; "
         "kontroller dem i filen"
     ]
+
+
+HIDDEN = "\u202e\u200b\u2066\u200f"  # right-to-left override, zero-width space, isolate, RTL mark
+
+
+def test_bidi_and_zero_width_characters_are_not_shown_anywhere(tmp_path: Path) -> None:
+    """A party name and a subject with an RLO: log, note, receipt and status show the text without them."""
+    from email import message_from_bytes, policy
+
+    from docx import Document
+
+    from flows.services.outbox import deliver as send
+    from flows.services.status import round_status
+
+    base = tmp_path / "round"
+    base.mkdir()
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    hidden_party = ROUND.replace('name = "Ældrerådet"', f'name = "Æld{HIDDEN}rerådet"')
+    (base / "runde.toml").write_text(
+        hidden_party.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8"
+    )
+    app = bootstrap(
+        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
+    )
+    open_round(app, base / "runde.toml")
+    subject = f"SV: [Høring test-runde] svar {HIDDEN}fdp.exe"
+    deliver(
+        app, "a", "aeldre@raad.example", "Vi har ingen indvendinger.", "2025-10-20T10:00:00+02:00", subject
+    )
+    collect(app)
+    send(app, "test-runde", purposes=("receipt",))
+    result = assembling.assemble(app, "test-runde", tmp_path / "out")
+
+    log = load_workbook(result.log)
+    responses = log["Høringssvar"]
+    header = [c.value for c in responses[1]]
+    row = [c.value for c in responses[2]]
+    assert row[header.index("Høringspart")] == "Ældrerådet"
+    assert row[header.index("Emne")] == "SV: [Høring test-runde] svar fdp.exe"
+    note = "\n".join(p.text for p in Document(str(result.note)).paragraphs)
+    assert "1. Ældrerådet" in note
+    receipt = message_from_bytes(
+        next(app.settings.outbox_dir.glob("*.eml")).read_bytes(), policy=policy.default
+    )
+    assert str(receipt["Subject"]) == "Kvittering: SV: [Høring test-runde] svar fdp.exe"
+    status = round_status(app, "test-runde")
+    assert "Ældrerådet" in [p["name"] for p in status["parties"]]
+    shown = [str(c.value) for ws in log.worksheets for r in ws.iter_rows() for c in r if c.value] + [note]
+    assert not any(ch in text for text in shown for ch in HIDDEN)
