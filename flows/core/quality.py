@@ -37,7 +37,7 @@ def clean_text(text: str) -> str:
     # A range outside the BMP makes the regex half as fast again on every text, and the log cleans
     # millions of them; tag characters need one, so that pass runs only on text with such characters
     # (then UTF-16 needs more than two bytes for some character).
-    if len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):
+    if not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):
         text = _TAGS.sub("", text)
     return text
 
