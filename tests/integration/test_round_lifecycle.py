@@ -476,3 +476,55 @@ def test_bidi_and_zero_width_characters_are_not_shown_anywhere(tmp_path: Path) -
     assert "Ældrerådet" in [p["name"] for p in status["parties"]]
     shown = [str(c.value) for ws in log.worksheets for r in ws.iter_rows() for c in r if c.value] + [note]
     assert not any(ch in text for text in shown for ch in HIDDEN)
+
+
+def test_template_from_a_new_address_finds_a_party_whose_name_holds_a_bidi_control(tmp_path: Path) -> None:
+    """The template mailed to "Æld<RLO>rerådet" names it cleaned; returned from elsewhere, it still matches."""
+    import io
+
+    from flows.services.outbox import deliver as send
+
+    base = tmp_path / "round"
+    base.mkdir()
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    hidden_party = ROUND.replace('name = "Ældrerådet"', f'name = "Æld{HIDDEN}rerådet"')
+    (base / "runde.toml").write_text(
+        hidden_party.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8"
+    )
+    app = bootstrap(
+        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
+    )
+    open_round(app, base / "runde.toml")
+    inviting.invite(app, "test-runde")
+    send(app, "test-runde")
+    invitation = next(
+        f for f in app.settings.outbox_dir.glob("*.eml") if b"aeldre@raad.example" in f.read_bytes()
+    )
+    from email import message_from_bytes, policy
+
+    mailed = message_from_bytes(invitation.read_bytes(), policy=policy.default)
+    template = next(p for p in mailed.iter_attachments() if str(p.get_filename()).endswith(".xlsx"))
+    book = load_workbook(io.BytesIO(template.get_content()))
+    book["Høringssvar"]["B7"] = "Vi støtter strategien."
+    filled = io.BytesIO()
+    book.save(filled)
+    message = EmailMessage()
+    message["From"] = "formand@privat.example"
+    message["To"] = "hoering@kk.example"
+    message["Subject"] = "Høringssvar"
+    message["Message-ID"] = "<retur@test.example>"
+    message.set_content("Se skemaet.")
+    message.add_attachment(
+        filled.getvalue(), maintype="application", subtype="octet-stream", filename="s.xlsx"
+    )
+    inbox = app.settings.resolved_data_dir / "inbox" / "new"
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp = format_datetime(datetime.fromisoformat("2025-10-20T10:00:00+02:00"))
+    (inbox / "1760000000.retur.host").write_bytes(
+        f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
+    )
+
+    collect(app)
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert [r.party for r in assembly.on_time] == [f"Æld{HIDDEN}rerådet"]
