@@ -7,7 +7,9 @@ matched even when it arrives from another address.
 
 Reading uses python-calamine (about 20x faster than openpyxl on small files, performance.md
 §2.4) and only a bounded range; openpyxl read-only is the fallback for sheets whose cells span
-a range calamine would allocate whole.
+a range calamine would allocate whole. A formula saved without its value (as programs such as
+openpyxl write them) is read as its formula text and named in a notice for staff
+(``sheet_formulas``), never dropped as an empty cell.
 """
 
 from __future__ import annotations

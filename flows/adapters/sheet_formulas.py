@@ -87,7 +87,8 @@ def uncached_formulas(data: bytes, part: str, *, max_row: int, max_col: int) -> 
                 if current_row is not None:
                     current_row.clear()  # rows already read are not kept in memory
                 current_row, col_no = parent, 0
-                row_no = int(parent.get("r") or row_no + 1) if parent is not None else row_no + 1
+                declared = parent.get("r") if parent is not None else None
+                row_no = int(declared) if declared and declared.isdigit() else row_no + 1
             ref = _REF.match(cell.get("r") or "")
             if ref:
                 row_no, col_no = int(ref.group(2)), _column_number(ref.group(1))

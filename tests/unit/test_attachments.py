@@ -223,6 +223,20 @@ def test_workbook_formulas_without_values_are_shown_as_text_and_flagged() -> Non
     )
 
 
+def test_formula_above_and_left_of_the_values_keeps_its_place() -> None:
+    """calamine's range starts at the first value (C3); a formula in A1 is put back where it was."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "=TODAY()"
+    ws["C3"] = "Tekst"
+    out = io.BytesIO()
+    wb.save(out)
+    att = inspect_attachment("svar.xlsx", XLSX, out.getvalue())
+    assert att.text == "[Sheet]\n=TODAY()\n\t\tTekst"
+    assert att.problem is not None and "række 1)" in att.problem
+
+
 def test_template_with_macros_and_formulas_names_both() -> None:
     """Both notes reach the review reason: the ignored macros and the formulas shown as text."""
     wb = openpyxl.load_workbook(io.BytesIO(build_template("r1", "Strategi", "SAND", "1. maj")))
