@@ -1,4 +1,10 @@
-"""Flow: send every invitation not yet sent (each recipient exactly once)."""
+"""Flow: send every invitation not yet sent (each recipient exactly once).
+
+Invitations the mail server did not take stay in the outbox for a retry. The run then fails
+with one Danish line saying how many wait and from when a rerun sends them, so neither the
+command line (non-zero exit) nor the dashboard (a failed run) reports a round as invited
+while its invitations sit in the outbox.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
+from flows.core.errors import InvitationsWaitingError
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
@@ -41,4 +48,9 @@ def invite(round_id: str, now: str | None = None) -> dict[str, Any]:
     queued = queue_invitations(round_id, now)
     result = {"queued": queued, **deliver_invitations(round_id, now)}
     publish(round_id, get_app(now), step="invitationer")
+    waiting = inviting.waiting_invitations(get_app(now), round_id)
+    if waiting.count:
+        raise InvitationsWaitingError(
+            waiting.count, result["sent"], waiting.retry_at, unreached=waiting.unreached
+        )
     return result

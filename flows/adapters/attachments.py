@@ -79,6 +79,8 @@ _CELL_REF_THOROUGH = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{0,3})([0-9]{1,9})["
 # An address written with a character or entity reference (r="&#88;FD1") cannot be read cheaply.
 _ESCAPED_REF = re.compile(rb"""\sr\s*=\s*["'][^"'<>]*&""")
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
+# A formula element, with or without a namespace prefix (<f>, <f t="shared" …/>, <x:f>).
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _BAD_CHARS = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
@@ -128,6 +130,7 @@ class ZipFacts:
     kind: str  # xlsx, xlsm, xlsb, docx, ods, zip, unsupported
     macros: bool = False
     sheet_cells: dict[str, int] = field(default_factory=dict)
+    formula_sheets: set[str] = field(default_factory=set)  # worksheet parts holding an <f> element
 
 
 def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
@@ -222,18 +225,23 @@ def _kind_from_content_types(types: str) -> str:
     return "unsupported"
 
 
-def _sheet_cells(data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """The bounding-box size of the cells a worksheet part really contains (streamed)."""
+def _sheet_cells(data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bool]:
+    """The bounding-box size of the cells a worksheet part really contains, and whether it has formulas."""
     max_row = max_col = 0
     tail = b""
+    formulas = False
     for chunk in _entry_chunks(data, zf, info, 1024 * 1024):
         window = tail + chunk
         pattern = _CELL_REF
+        formulas = formulas or _FORMULA.search(window) is not None
         if b'r="&' in window:
-            return MAX_SHEET_CELLS + 1  # an address we cannot read cheaply: never hand it to calamine
+            return (
+                MAX_SHEET_CELLS + 1,
+                formulas,
+            )  # an address we cannot read cheaply: never hand it to calamine
         if _ODD_SPELLING.search(window):
             if _ESCAPED_REF.search(window):
-                return MAX_SHEET_CELLS + 1
+                return MAX_SHEET_CELLS + 1, formulas
             pattern = _CELL_REF_THOROUGH
         refs = pattern.findall(window)
         if refs:
@@ -241,7 +249,7 @@ def _sheet_cells(data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int
             max_row = max(max_row, *map(int, numbers))
             max_col = max(max_col, *map(_column_number, set(letters)))
         tail = window[-64:]  # refs cut at a chunk edge are seen whole in the next window
-    return max_row * max(max_col, 1)
+    return max_row * max(max_col, 1), formulas
 
 
 def _column_number(letters: bytes) -> int:
@@ -270,7 +278,10 @@ def inspect_zip(data: bytes) -> ZipFacts:
             if facts.kind in ("xlsx", "xlsm"):
                 for info in infos:
                     if "/worksheets/" in info.filename and info.filename.endswith(".xml"):
-                        facts.sheet_cells[info.filename] = _sheet_cells(data, zf, info)
+                        cells, formulas = _sheet_cells(data, zf, info)
+                        facts.sheet_cells[info.filename] = cells
+                        if formulas:
+                            facts.formula_sheets.add(info.filename)
         except (
             zipfile.BadZipFile,
             zipfile.LargeZipFile,
@@ -600,14 +611,18 @@ def _fill_workbook(att: ParsedAttachment, facts: ZipFacts) -> None:
 
     outcome = response_template.read_checked(att.data, facts)
     att.text = outcome.text
+    problems: list[str] = []
     if outcome.template is not None:
         att.remarks = outcome.template.remarks
         att.template_ref = outcome.template.ref
         att.is_template = True
-        att.problem = outcome.template.problem
-    if facts.macros and att.problem is None:
+        problems += [outcome.template.problem] if outcome.template.problem else []
+    if facts.macros and not problems:
         # still read: the values are what the party wrote; the macros are never run or kept
-        att.problem = PROBLEM_MACROS
+        problems.append(PROBLEM_MACROS)
+    if outcome.notice:
+        problems.append(outcome.notice)  # read, but a person must check what the file says
+    att.problem = "; ".join(problems) or None
 
 
 def _fill_sandboxed(att: ParsedAttachment, mode: str) -> None:

@@ -7,8 +7,9 @@ XlsxWriter in constant_memory mode, measured on the same machine). The format is
 small: six cell styles, inline strings, frozen header, autofilter, list validations and a sheet
 protection without password (it prevents accidents, not determined edits).
 
-Outside text is always an inline string (never a formula, even when it starts with = + - @),
-cleaned of characters XML cannot hold and cut at Excel's 32,767-character limit with a marker.
+Every text cell, headers included, is an inline string written by ``sheet_text`` (never a
+formula, even when it starts with = + - @), cleaned as everything shown is and cut at Excel's
+32,767-character limit with a marker.
 Staff columns are unlocked and tinted; every other cell is locked.
 
 Reading back uses python-calamine and finds columns by their header text, because staff sort,
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 from python_calamine import CalamineWorkbook
 
 from flows.adapters.files import write_atomically
+from flows.adapters.sheet_text import inline_string_xml
 from flows.core.assembly import (
     Assembly,
     PartyLine,
@@ -45,8 +46,6 @@ from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus
 from flows.core.quality import clean_text
 
-MAX_CELL = 32_767
-TRUNCATED = " […forkortet; hele teksten er i databasen]"
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
 STAFF_FILL = "FFF2CC"  # light yellow: "write here"
@@ -279,26 +278,13 @@ def _cell_function(letter: str, column: Column) -> Callable[[str, Any], str]:
         # Always an inline string: a value starting with = + - @ stays text, never a formula.
         if value is None or value == "":
             return f'<c r="{letter}{r}{empty}' if empty else ""
-        return f'<c r="{letter}{r}{head}{_xml_text(value)}</t></is></c>'
+        return f'<c r="{letter}{r}{head}{inline_string_xml(value)}</t></is></c>'
 
     return text_cell
 
 
 def _header_cell(letter: str, header: str) -> str:
-    return f'<c r="{letter}1" s="{_S_HEADER}" t="inlineStr"><is><t>{escape(header)}</t></is></c>'
-
-
-# Excel reads "_xHHHH_" in a string as an escaped character; a literal one must have its "_" escaped.
-_EXCEL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
-def _xml_text(value: Any) -> str:
-    text = _safe(value)
-    if "_x" in text:
-        text = _EXCEL_ESCAPE.sub(r"_x005F_\1", text)
-    text = escape(text)
-    # A literal CR would be normalised to LF by every XML parser; a character reference survives.
-    return text.replace("\r", "&#13;") if "\r" in text else text
+    return f'<c r="{letter}1" s="{_S_HEADER}" t="inlineStr"><is><t>{inline_string_xml(header)}</t></is></c>'
 
 
 def _sheet_head(columns: Sequence[Column], *, first: bool) -> str:
@@ -473,14 +459,6 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
-
-
-def _safe(value: Any) -> str:
-    """Outside text as Excel can hold it: XML-clean and at most 32,767 characters, marked when cut."""
-    text = clean_text(str(value))
-    if len(text) > MAX_CELL:
-        text = text[: MAX_CELL - len(TRUNCATED)] + TRUNCATED
-    return text
 
 
 def _excel_time(moment: datetime | None) -> datetime | None:

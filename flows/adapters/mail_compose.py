@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
+from flows.core.quality import clean_text
 from flows.resources import required
 
 LOOP_HEADER = "X-Hoering-Loop"
@@ -54,6 +55,9 @@ def one_line(text: str) -> str:
 
 def render(template: str, values: dict[str, str]) -> tuple[str, str]:
     spec = templates()[template]
+    # Values hold outside text (a party's name, the subject a receipt echoes): shown cleaned, with
+    # no bidi override or zero-width character to make the message read other than it is.
+    values = {key: clean_text(value) for key, value in values.items()}
     subject = one_line(Template(spec["subject"]).safe_substitute(values))
     body = Template(spec["body"]).safe_substitute(values)
     return subject, body

@@ -7,7 +7,9 @@ matched even when it arrives from another address.
 
 Reading uses python-calamine (about 20x faster than openpyxl on small files, performance.md
 §2.4) and only a bounded range; openpyxl read-only is the fallback for sheets whose cells span
-a range calamine would allocate whole.
+a range calamine would allocate whole. A formula saved without its value (as programs such as
+openpyxl write them) is read as its formula text and named in a notice for staff
+(``sheet_formulas``), never dropped as an empty cell.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from flows.adapters.attachments import (
     MAX_SHEET_CELLS,
@@ -29,6 +32,8 @@ from flows.adapters.attachments import (
     grid_text,
     inspect_zip,
 )
+from flows.adapters.sheet_formulas import Book, FormulaBook, formula_notice, with_formulas
+from flows.adapters.sheet_text import put_text, sheet_text
 from flows.core.message import TemplateRef
 from flows.core.model import Remark
 
@@ -92,20 +97,26 @@ _PROPOSAL = {
 
 @dataclass
 class TemplateResult:
-    """What a returned template held; ``problem`` says in Danish why it was not recognised."""
+    """What a returned template held; ``problem`` says in Danish why it was not recognised.
+
+    ``notice`` says what a person must check in a template that was read (formulas without a
+    value, shown as text).
+    """
 
     remarks: list[Remark] = field(default_factory=list)
     ref: TemplateRef | None = None
     problem: str | None = None
     recognised: bool = False
+    notice: str | None = None
 
 
 @dataclass
 class WorkbookOutcome:
-    """A workbook read for ``inspect_attachment``: template facts when it is ours, and text."""
+    """A workbook read for ``inspect_attachment``: template facts when it is ours, text, and a notice."""
 
     template: TemplateResult | None
     text: str
+    notice: str | None = None
 
 
 # --------------------------------------------------------------------------- building
@@ -129,12 +140,6 @@ def build_template(round_id: str, round_title: str, party_name: str, deadline_te
     return out.getvalue()
 
 
-def _clean(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
-
-
 def _write_guide(ws: Any, round_title: str, deadline_text: str) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -155,7 +160,7 @@ def _write_guide(ws: Any, round_title: str, deadline_text: str) -> None:
         "Har I ingen bemærkninger, kan I blot svare på e-mailen og skrive det.",
     ]
     for row, line in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=_clean(line))
+        put_text(ws.cell(row=row, column=1), line)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A3"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 110
@@ -167,13 +172,14 @@ def _write_answer_sheet(ws: Any, round_title: str, party_name: str, deadline_tex
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
     facts = [("Høring", round_title), ("Høringspart", party_name), ("Frist", deadline_text)]
+    # Every text cell is a string cell (put_text): a party named "=HYPERLINK(…)" is a name, not a link.
     for row, (label, value) in enumerate(facts, start=1):
-        ws.cell(row=row, column=1, value=label).font = Font(bold=True)
-        ws.cell(row=row, column=2, value=_clean(value))
-    ws.cell(row=4, column=1, value="Én bemærkning pr. række. Ret ikke i overskrifterne.")
+        put_text(ws.cell(row=row, column=1), label).font = Font(bold=True)
+        put_text(ws.cell(row=row, column=2), value)
+    put_text(ws.cell(row=4, column=1), "Én bemærkning pr. række. Ret ikke i overskrifterne.")
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for col, title in enumerate(HEADERS, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col, value=title)
+        cell = put_text(ws.cell(row=HEADER_ROW, column=col), title)
         cell.font = Font(bold=True)
         cell.fill = header_fill
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -196,24 +202,21 @@ def _write_reference(wb: Any, round_id: str, party_name: str) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
     ref = wb.create_sheet(REF_SHEET)
-    ref["A1"], ref["B1"] = "round_id", _clean(round_id)
-    ref["A2"], ref["B2"] = "party", _clean(party_name)
-    ref["A3"], ref["B3"] = "version", 1
+    for row, (key, value) in enumerate((("round_id", round_id), ("party", party_name)), start=1):
+        put_text(ref.cell(row=row, column=1), key)
+        put_text(ref.cell(row=row, column=2), value)
+    put_text(ref["A3"], "version")
+    ref["B3"] = 1
     ref.sheet_state = "veryHidden"
     ref.protection.sheet = True
-    # Named constants survive even if the hidden sheet is lost; quotes are doubled in formulas.
+    # Named constants survive even if the hidden sheet is lost. Each is a string literal (quotes
+    # doubled), so a party named "=HYPERLINK(…)" is a constant text here too, never an expression.
     for name, value in ((NAME_ROUND, round_id), (NAME_PARTY, party_name)):
-        constant = '"' + _clean(value).replace('"', '""') + '"'
+        constant = '"' + sheet_text(value).replace('"', '""') + '"'
         wb.defined_names[name] = DefinedName(name, attr_text=constant)
 
 
 # --------------------------------------------------------------------------- reading
-
-
-class _Book(Protocol):
-    def sheets(self) -> list[tuple[str, bool]]: ...
-
-    def rows(self, name: str) -> list[list[Any]]: ...
 
 
 class _CalamineBook:
@@ -224,6 +227,7 @@ class _CalamineBook:
             self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except python_calamine.PasswordError as exc:
             raise Refused(PROBLEM_ENCRYPTED) from exc
+        self._origins: dict[str, tuple[int, int]] = {}
 
     def sheets(self) -> list[tuple[str, bool]]:
         return [
@@ -233,8 +237,13 @@ class _CalamineBook:
         ]
 
     def rows(self, name: str) -> list[list[Any]]:
-        rows: list[list[Any]] = self._book.get_sheet_by_name(name).to_python(nrows=MAX_ROWS)
+        sheet = self._book.get_sheet_by_name(name)
+        rows: list[list[Any]] = sheet.to_python(nrows=MAX_ROWS)  # from the first used cell, not A1
+        self._origins[name] = tuple(sheet.start) if sheet.start else (0, 0)  # type: ignore[assignment]
         return [row[:MAX_COLS] for row in rows]
+
+    def origin(self, name: str) -> tuple[int, int]:
+        return self._origins.get(name, (0, 0))
 
 
 class _OpenpyxlBook:
@@ -255,6 +264,9 @@ class _OpenpyxlBook:
     def rows(self, name: str) -> list[list[Any]]:
         ws = self._book[name]
         return [list(r) for r in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)]
+
+    def origin(self, name: str) -> tuple[int, int]:
+        return (0, 0)
 
 
 def read_template(data: bytes) -> TemplateResult:
@@ -280,10 +292,12 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
     if facts.kind not in ("xlsx", "xlsm"):
         raise Refused("Filen er ikke et Excel-regneark (.xlsx)")
     fits = all(cells <= MAX_SHEET_CELLS for cells in facts.sheet_cells.values())
-    book: _Book = _CalamineBook(data) if fits else _OpenpyxlBook(data)
+    plain: Book = _CalamineBook(data) if fits else _OpenpyxlBook(data)
+    book = with_formulas(plain, data, facts.formula_sheets, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+    found_at = book.found
     sheets = book.sheets()
     names = {name for name, _ in sheets}
-    ref = _ref_from_sheet(book) if REF_SHEET in names else None
+    ref = _ref_from_sheet(plain) if REF_SHEET in names else None
     if ref is None:
         ref = _ref_from_names(data)
     for name in _candidate_sheets(sheets):
@@ -291,12 +305,15 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
         if found is not None:
             remarks = found
             text = "\n\n".join(_remark_text(r) for r in remarks)
-            return WorkbookOutcome(TemplateResult(remarks=remarks, ref=ref, recognised=True), text)
+            notice = formula_notice(found_at, [name], template=True)
+            result = TemplateResult(remarks=remarks, ref=ref, recognised=True, notice=notice)
+            return WorkbookOutcome(result, text, notice)
     text = _visible_text(book, sheets)
+    notice = formula_notice(found_at, [n for n, shown in sheets if shown], template=ref is not None)
     if ref is not None:  # ours, but damaged: say what was wrong
         problem = "Høringsskemaet kunne ikke læses: " + _MISSING_TEXT[0].lower() + _MISSING_TEXT[1:]
-        return WorkbookOutcome(TemplateResult(ref=ref, problem=problem), text)
-    return WorkbookOutcome(None, text)
+        return WorkbookOutcome(TemplateResult(ref=ref, problem=problem, notice=notice), text, notice)
+    return WorkbookOutcome(None, text, notice)
 
 
 def _candidate_sheets(sheets: list[tuple[str, bool]]) -> list[str]:
@@ -305,7 +322,7 @@ def _candidate_sheets(sheets: list[tuple[str, bool]]) -> list[str]:
     return preferred + [n for n in visible if n not in preferred][:TEXT_SHEETS]
 
 
-def _visible_text(book: _Book, sheets: list[tuple[str, bool]]) -> str:
+def _visible_text(book: FormulaBook, sheets: list[tuple[str, bool]]) -> str:
     parts: list[str] = []
     for name, shown in sheets:
         if shown and len(parts) < TEXT_SHEETS:
@@ -369,8 +386,6 @@ _DEFINED = re.compile(rb'<(?:\w+:)?definedName\b[^>]*\bname="(hoering_round_id|h
 
 def _ref_from_names(data: bytes) -> TemplateRef | None:
     """The reference from the workbook's named constants (kept even if the hidden sheet is gone)."""
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         part = next((n for n in zf.namelist() if n.endswith("workbook.xml")), None)
         if part is None or zf.getinfo(part).file_size > 4 * 1024 * 1024:
@@ -386,7 +401,7 @@ def _ref_from_names(data: bytes) -> TemplateRef | None:
     return None
 
 
-def _ref_from_sheet(book: _Book) -> TemplateRef | None:
+def _ref_from_sheet(book: Book) -> TemplateRef | None:
     rows = [[cell_text(v) for v in row[:2]] for row in book.rows(REF_SHEET)[:10]]
     values = {row[0]: row[1] for row in rows if len(row) >= 2}
     if values.get("round_id"):

@@ -160,6 +160,8 @@ def compose_into(assembly: Assembly, emit: Callable[[Para], None]) -> tuple[Note
     _parties_section(c, assembly)
     _received_section(c, assembly)
     c.heading(_say("headings", "remarks", subject=rnd.subject))
+    if not assembly.on_time:
+        c.add(_say("text", "remarks_none"))
     _responses(c, assembly, assembly.on_time)
     if rnd.late_policy is LatePolicy.FLAG and assembly.late:
         _late_section(c, assembly)
@@ -192,7 +194,8 @@ def _received_section(c: _Compose, assembly: Assembly) -> None:
     c.add(_say("text", "period", period=period_text(rnd.opens, rnd.deadline)))
     c.counted = len(on_time)
     if not on_time:
-        c.count_sentence = _say("text", "received_none")
+        # the same count phrase as any other round ("ingen skriftlige høringssvar"), which the gate checks
+        c.count_sentence = _say("text", "received_none", count=responses_phrase(0))
         c.add(c.count_sentence)
         return
     c.count_sentence = _say("text", "received", count=responses_phrase(len(on_time)))

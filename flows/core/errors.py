@@ -6,6 +6,10 @@ written for a case worker (in Danish where a case worker reads them).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from flows.core.danish import deadline_text
+
 
 class HoeringError(Exception):
     """Something the user can act on; printed without a traceback."""
@@ -42,3 +46,23 @@ class LogEditConflictError(HoeringError):
             + "; ".join(problems[:5])
             + "). Intet er skrevet; ret loggen eller flyt den væk og kør igen."
         )
+
+
+class InvitationsWaitingError(HoeringError):
+    """Invitations left in the outbox for a retry: the run did not do its whole job."""
+
+    def __init__(self, waiting: int, sent: int, retry_at: datetime | None, *, unreached: bool) -> None:
+        self.waiting, self.sent, self.retry_at = waiting, sent, retry_at
+        what, them = ("invitation venter", "den") if waiting == 1 else ("invitationer venter", "de")
+        why = "mailserveren ikke kunne nås" if unreached else "mailserveren bad om at prøve igen senere"
+        # rounded up to the minute shown: a rerun at the minute named must find them due
+        when = "" if retry_at is None else f" fra {deadline_text(_next_minute(retry_at))}"
+        super().__init__(
+            f"{waiting} {what} på at blive sendt, fordi {why} ({sent} sendt). "
+            f"Kør hoering invite igen{when}, så sendes {them}."
+        )
+
+
+def _next_minute(moment: datetime) -> datetime:
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)

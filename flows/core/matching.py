@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flows.core.addresses import domain_of
 from flows.core.message import ParsedMessage
+from flows.core.quality import clean_text
 
 TOKEN = re.compile(r"\[\s*h(?:ø|oe|o)ring\s+([a-z0-9-]+)\s*\]", re.IGNORECASE)
 
@@ -55,6 +56,11 @@ def route(msg: ParsedMessage, indexes: list[RoundIndex], default: str) -> str:
     return default
 
 
+def name_key(name: str) -> str:
+    """A party name as ``by_name`` holds it: as shown (a template carries it cleaned), trimmed, casefolded."""
+    return clean_text(name).strip().casefold()
+
+
 def match_party(msg: ParsedMessage, index: RoundIndex) -> Match:
     """Invitation thread, then the sender's address, its domain, then a template's reference."""
     for ref in [*msg.in_reply_to, *msg.references]:
@@ -69,7 +75,7 @@ def match_party(msg: ParsedMessage, index: RoundIndex) -> Match:
     for attachment in msg.attachments:
         template = attachment.template_ref
         if template is not None and template.round_id == index.round_id:
-            party = index.by_name.get(template.party_name.casefold())
+            party = index.by_name.get(name_key(template.party_name))
             if party is not None:
                 return Match(party, "høringsskema")
     return Match(None, None)

@@ -16,14 +16,30 @@ from flows.core.assembly import Assembly
 from flows.core.danish import responses_phrase
 from flows.core.model import PartyStatus
 
-# Characters XML 1.0 cannot hold (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
-# Word and Excel refuse a file holding them, so they are dropped wherever outside text is written.
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 cannot hold (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF):
+# Word and Excel refuse a file holding them. And the invisible controls that reorder or hide text:
+# bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069, U+200E/200F, U+061C), which
+# make "gpj.exe" read as "exe.jpg" or a subject read backwards; zero-width characters and the
+# invisible operators (U+200B-200D, U+2060-2064, U+FEFF, U+180E), deprecated format controls
+# (U+206A-206F), interlinear annotations (U+FFF9-FFFB) and tag characters (U+E0000-E007F), which
+# can carry text no reader sees. Emoji joined by U+200D fall apart into their parts; nothing
+# Danish is lost. All are dropped wherever outside text is shown: log, note, PDF, mail, status.
+_NOT_SHOWN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+    "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+_TAGS = re.compile("[\U000e0000-\U000e007f]")
 
 
 def clean_text(text: str) -> str:
-    """The text without characters an XML document cannot hold."""
-    return _ILLEGAL_XML.sub("", text)
+    """The text as it may be shown: no character XML cannot hold, no invisible bidi or zero-width control."""
+    text = _NOT_SHOWN.sub("", text)
+    # A range outside the BMP makes the regex half as fast again on every text, and the log cleans
+    # millions of them; tag characters need one, so that pass runs only on text with such characters
+    # (then UTF-16 needs more than two bytes for some character).
+    if not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):
+        text = _TAGS.sub("", text)
+    return text
 
 
 def text_key(text: str) -> int:

@@ -33,7 +33,7 @@ from flows.core.bodytext import is_no_remarks
 from flows.core.classify import Classification, classify
 from flows.core.danish import short_datetime
 from flows.core.deadline import effective_deadline, is_late, receipt_time_holds
-from flows.core.matching import RoundIndex, match_party, route
+from flows.core.matching import RoundIndex, match_party, name_key, route
 from flows.core.message import ParsedMessage
 from flows.core.model import Channel, Kind, OutboxState, Remark
 from flows.services.collecting import MAX_ATTEMPTS
@@ -259,7 +259,7 @@ def _load_context(session: Session, app: App) -> _Context:
             index.by_address[address] = party.id
         for domain in party.domains:
             index.by_domain[domain] = party.id
-        index.by_name[party.name.casefold()] = party.id
+        index.by_name[name_key(party.name)] = party.id
     own_ids: set[str] = set()
     sent = session.execute(
         select(OutboxRow.round_id, OutboxRow.message_id, OutboxRow.party_id).where(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from flows.adapters.db.tables import OutboxRow, PartyRow, ResponseRow
 from flows.bootstrap import App
 from flows.core.danish import deadline_text
 from flows.core.deadline import effective_deadline, reminder_due_at
 from flows.core.model import Kind, OutboxState, Party, Round
-from flows.services.outbox import DeliveryReport, Queued, deliver, queue
+from flows.services.outbox import DUE_STATES, DeliveryReport, Queued, deliver, queue
 from flows.services.rounds import active_parties, find_party, get_round, round_row
 
 
@@ -60,6 +60,40 @@ def queue_invitations(app: App, round_id: str) -> int:
 def invite(app: App, round_id: str) -> SendSummary:
     queued = queue_invitations(app, round_id)
     return SendSummary(queued, deliver(app, round_id, purposes=("invitation",)))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Invitations still in the outbox after a delivery run: none sent yet, none given up on."""
+
+    count: int
+    retry_at: datetime | None  # the earliest next attempt; None when one is due at once
+    unreached: bool  # some got no answer from the mail server at all (no connection)
+
+
+def waiting_invitations(app: App, round_id: str) -> Waiting:
+    """How many of the round's invitations wait for a retry, and when the first may go.
+
+    Counted in the outbox after the run, not from this run's report: a rerun before the
+    backoff is over attempts nothing, and must still say that invitations are waiting.
+    """
+    waiting = (
+        OutboxRow.round_id == round_id,
+        OutboxRow.purpose == "invitation",
+        OutboxRow.state.in_([s.value for s in DUE_STATES]),
+    )
+    with app.db.transaction() as session:
+        count, unscheduled, earliest, replied = session.execute(
+            select(
+                func.count(),
+                func.count() - func.count(OutboxRow.next_attempt_at),
+                func.min(OutboxRow.next_attempt_at),
+                func.count(OutboxRow.last_code),
+            ).where(*waiting)
+        ).one()
+    # min() keeps the column's type, so the time comes back aware (UTC) on SQLite too
+    retry_at = None if unscheduled or earliest is None else earliest
+    return Waiting(int(count), retry_at, unreached=replied < count)
 
 
 def responded_party_ids(app: App, round_id: str) -> set[int]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from flows.adapters.db.tables import OutboxRow, PartyRow, RawMessageRow, ResponseRow
 from flows.bootstrap import App
 from flows.core.danish import danish_key
+from flows.core.quality import clean_text
 from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
 from flows.services.outbox import invitation_states
 from flows.services.rounds import get_round
@@ -41,7 +42,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         )
     return {
         "round": rnd.id,
-        "title": rnd.title,
+        "title": clean_text(rnd.title),
         "opens": rnd.opens.isoformat(),
         "deadline": rnd.deadline.isoformat(),
         "closed": rnd.closed_at.isoformat() if rnd.closed_at else None,
@@ -87,7 +88,7 @@ def _parties(
         own_states = states.get(party.id, set())
         found.append(
             {
-                "name": party.name,
+                "name": clean_text(party.name),  # shown: no bidi override or zero-width character
                 "status": party_status(counted, with_remarks, own_states).value,
                 "responses": counted,
                 "invited": bool(own_states & {"sent", "bounced"}),

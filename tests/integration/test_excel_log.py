@@ -13,7 +13,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from flows.adapters import excel_log
-from flows.adapters.excel_log import MAX_CELL, TRUNCATED, read_staff_edits, write_log
+from flows.adapters.excel_log import read_staff_edits, write_log
+from flows.adapters.sheet_text import MAX_CELL, TRUNCATED
 from flows.core.assembly import Assembly, StaffNote
 from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus

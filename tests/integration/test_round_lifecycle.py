@@ -352,3 +352,182 @@ def test_a_campaign_lists_its_senders_once_for_all_its_members(tmp_path: Path) -
     assert {r.campaign_size for r in lines} == {3}
     assert lines[0].campaign_parties == ("Ældrerådet", "Røde Kors", "Stille Forening")
     assert all(r.campaign_parties is lines[0].campaign_parties for r in lines)
+
+
+def test_unreachable_mail_server_leaves_invitations_waiting_with_a_retry_time(tmp_path: Path) -> None:
+    """Nobody on the SMTP port: every invitation waits, due 30-60 s later; a rerun before then still says so."""
+    from datetime import timedelta
+
+    from pydantic import SecretStr
+
+    from tests.support.smtpserver import free_port
+
+    now = datetime.fromisoformat("2025-10-16T09:00:00+02:00")
+    make_app(tmp_path)
+    app = bootstrap(
+        Settings(
+            data_dir=tmp_path / "var",
+            now=now,
+            smtp_url=SecretStr(f"smtp://127.0.0.1:{free_port()}"),
+            send_rate_per_minute=0,
+        )
+    )
+
+    first = inviting.invite(app, "test-runde")
+    waiting = inviting.waiting_invitations(app, "test-runde")
+    inviting.invite(app, "test-runde")  # the backoff is not over: nothing is attempted
+
+    assert (first.delivery.sent, first.delivery.temp_failed) == (0, 3)
+    assert waiting.count == 3 and waiting.unreached
+    assert waiting.retry_at is not None
+    assert now + timedelta(seconds=30) <= waiting.retry_at <= now + timedelta(seconds=60)
+    assert inviting.waiting_invitations(app, "test-runde") == waiting
+
+
+def test_template_formulas_without_values_are_counted_shown_and_listed_for_review(tmp_path: Path) -> None:
+    """An openpyxl-filled template: its formula row is a remark with the formula as text, and is reviewed."""
+    import io
+
+    from openpyxl import load_workbook as open_book
+
+    from flows.adapters.response_template import build_template
+
+    app = make_app(tmp_path)
+    book = open_book(io.BytesIO(build_template("test-runde", "Strategi", "Ældrerådet", "24. oktober")))
+    sheet = book["Høringssvar"]
+    sheet["B7"] = '="Flere midler til "&"værestederne"'
+    sheet["B8"] = "Længere åbningstider."
+    data = io.BytesIO()
+    book.save(data)
+    message = EmailMessage()
+    message["From"] = "aeldre@raad.example"
+    message["To"] = "hoering@kk.example"
+    message["Subject"] = "SV: [Høring test-runde]"
+    message["Message-ID"] = "<skema@test.example>"
+    message.set_content("Hermed vores skema.")
+    message.add_attachment(
+        data.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="skema.xlsx",
+    )
+    inbox = app.settings.resolved_data_dir / "inbox" / "new"
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp = format_datetime(datetime.fromisoformat("2025-10-20T10:00:00+02:00"))
+    (inbox / "1760000000.skema.host").write_bytes(
+        f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
+    )
+
+    collect(app)
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert [r.party for r in assembly.on_time] == ["Ældrerådet"]
+    assert [m.text for m in assembly.remarks] == [
+        '="Flere midler til "&"værestederne"',
+        "Længere åbningstider.",
+    ]
+    assert [v.reason for v in assembly.review] == [
+        "skema.xlsx: Skemaet indeholder formler uden beregnet værdi (række 7) – formlerne er vist som tekst; "
+        "kontroller dem i filen"
+    ]
+
+
+HIDDEN = "\u202e\u200b\u2066\u200f"  # right-to-left override, zero-width space, isolate, RTL mark
+
+
+def test_bidi_and_zero_width_characters_are_not_shown_anywhere(tmp_path: Path) -> None:
+    """A party name and a subject with an RLO: log, note, receipt and status show the text without them."""
+    from email import message_from_bytes, policy
+
+    from docx import Document
+
+    from flows.services.outbox import deliver as send
+    from flows.services.status import round_status
+
+    base = tmp_path / "round"
+    base.mkdir()
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    hidden_party = ROUND.replace('name = "Ældrerådet"', f'name = "Æld{HIDDEN}rerådet"')
+    (base / "runde.toml").write_text(
+        hidden_party.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8"
+    )
+    app = bootstrap(
+        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
+    )
+    open_round(app, base / "runde.toml")
+    subject = f"SV: [Høring test-runde] svar {HIDDEN}fdp.exe"
+    deliver(
+        app, "a", "aeldre@raad.example", "Vi har ingen indvendinger.", "2025-10-20T10:00:00+02:00", subject
+    )
+    collect(app)
+    send(app, "test-runde", purposes=("receipt",))
+    result = assembling.assemble(app, "test-runde", tmp_path / "out")
+
+    log = load_workbook(result.log)
+    responses = log["Høringssvar"]
+    header = [c.value for c in responses[1]]
+    row = [c.value for c in responses[2]]
+    assert row[header.index("Høringspart")] == "Ældrerådet"
+    assert row[header.index("Emne")] == "SV: [Høring test-runde] svar fdp.exe"
+    note = "\n".join(p.text for p in Document(str(result.note)).paragraphs)
+    assert "1. Ældrerådet" in note
+    receipt = message_from_bytes(
+        next(app.settings.outbox_dir.glob("*.eml")).read_bytes(), policy=policy.default
+    )
+    assert str(receipt["Subject"]) == "Kvittering: SV: [Høring test-runde] svar fdp.exe"
+    status = round_status(app, "test-runde")
+    assert "Ældrerådet" in [p["name"] for p in status["parties"]]
+    shown = [str(c.value) for ws in log.worksheets for r in ws.iter_rows() for c in r if c.value] + [note]
+    assert not any(ch in text for text in shown for ch in HIDDEN)
+
+
+def test_template_from_a_new_address_finds_a_party_whose_name_holds_a_bidi_control(tmp_path: Path) -> None:
+    """The template mailed to "Æld<RLO>rerådet" names it cleaned; returned from elsewhere, it still matches."""
+    import io
+
+    from flows.services.outbox import deliver as send
+
+    base = tmp_path / "round"
+    base.mkdir()
+    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    hidden_party = ROUND.replace('name = "Ældrerådet"', f'name = "Æld{HIDDEN}rerådet"')
+    (base / "runde.toml").write_text(
+        hidden_party.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8"
+    )
+    app = bootstrap(
+        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
+    )
+    open_round(app, base / "runde.toml")
+    inviting.invite(app, "test-runde")
+    send(app, "test-runde")
+    invitation = next(
+        f for f in app.settings.outbox_dir.glob("*.eml") if b"aeldre@raad.example" in f.read_bytes()
+    )
+    from email import message_from_bytes, policy
+
+    mailed = message_from_bytes(invitation.read_bytes(), policy=policy.default)
+    template = next(p for p in mailed.iter_attachments() if str(p.get_filename()).endswith(".xlsx"))
+    book = load_workbook(io.BytesIO(template.get_content()))
+    book["Høringssvar"]["B7"] = "Vi støtter strategien."
+    filled = io.BytesIO()
+    book.save(filled)
+    message = EmailMessage()
+    message["From"] = "formand@privat.example"
+    message["To"] = "hoering@kk.example"
+    message["Subject"] = "Høringssvar"
+    message["Message-ID"] = "<retur@test.example>"
+    message.set_content("Se skemaet.")
+    message.add_attachment(
+        filled.getvalue(), maintype="application", subtype="octet-stream", filename="s.xlsx"
+    )
+    inbox = app.settings.resolved_data_dir / "inbox" / "new"
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp = format_datetime(datetime.fromisoformat("2025-10-20T10:00:00+02:00"))
+    (inbox / "1760000000.retur.host").write_bytes(
+        f"Received: by mx.kk.example; {stamp}\r\n".encode() + message.as_bytes()
+    )
+
+    collect(app)
+    assembly = assembling.build_assembly(app, "test-runde")
+
+    assert [r.party for r in assembly.on_time] == [f"Æld{HIDDEN}rerådet"]

@@ -78,6 +78,22 @@ def test_count_in_words(tmp_path: Path, n: int, words: str) -> None:
     assert any(f"modtaget {words}" in t for t in _texts(paras))
 
 
+@pytest.mark.parametrize("late", [0, 1])
+def test_a_round_without_responses_says_so_and_passes_the_gate(tmp_path: Path, late: int) -> None:
+    """No counted response: the count says "ingen", the remarks section says none came in, no quality box."""
+    a = make_assembly(0, late=late)
+    path = tmp_path / "n.docx"
+    report = write_note(a, path)
+    paras = [(p.style.name if p.style else "", p.text) for p in docx.Document(str(path)).paragraphs]
+    texts = _texts(paras)
+    assert report.ok, report.problems
+    assert not any("Kvalitetskontrol" in t or t.startswith("•") for t in texts)
+    assert "Forvaltningen har i perioden modtaget ingen skriftlige høringssvar." in texts
+    assert _after(paras, "Bemærkninger til strategien", 1) == [
+        "Der er ikke modtaget høringssvar inden for fristen."
+    ]
+
+
 def test_each_response_quoted_verbatim_in_danish_quotation_marks(tmp_path: Path) -> None:
     """Party name with colon as a Heading 2, then the text between ” marks, paragraphs kept."""
     paras, _ = _note(tmp_path)

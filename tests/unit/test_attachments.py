@@ -202,6 +202,53 @@ def test_template_is_recognised_through_inspect_attachment() -> None:
     assert [r.text for r in att.remarks] == ["Mere støtte til frivillige"]
 
 
+def test_workbook_formulas_without_values_are_shown_as_text_and_flagged() -> None:
+    """A generated workbook (openpyxl: no cached values): its formulas are text, and staff are told where."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Svar"
+    ws["A1"] = "Vores bemærkninger"
+    ws["A6"] = '=A1&": flere frivillige"'  # below the last cell with a value: calamine's range ends at A1
+    out = io.BytesIO()
+    wb.save(out)
+    att = inspect_attachment("svar.xlsx", XLSX, out.getvalue())
+    assert att.text == '[Svar]\nVores bemærkninger\n=A1&": flere frivillige"'
+    assert att.problem == (
+        "Regnearket indeholder formler uden beregnet værdi (arket »Svar« række 6) – "
+        "formlerne er vist som tekst; kontroller dem i filen"
+    )
+
+
+def test_formula_above_and_left_of_the_values_keeps_its_place() -> None:
+    """calamine's range starts at the first value (C3); a formula in A1 is put back where it was."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "=TODAY()"
+    ws["C3"] = "Tekst"
+    out = io.BytesIO()
+    wb.save(out)
+    att = inspect_attachment("svar.xlsx", XLSX, out.getvalue())
+    assert att.text == "[Sheet]\n=TODAY()\n\t\tTekst"
+    assert att.problem is not None and "række 1)" in att.problem
+
+
+def test_template_with_macros_and_formulas_names_both() -> None:
+    """Both notes reach the review reason: the ignored macros and the formulas shown as text."""
+    wb = openpyxl.load_workbook(io.BytesIO(build_template("r1", "Strategi", "SAND", "1. maj")))
+    wb["Høringssvar"]["B7"] = "=1+1"
+    out = io.BytesIO()
+    wb.save(out)
+    data = _rewrite(out.getvalue(), {}, {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fake"})
+    att = inspect_attachment("skema.xlsx", XLSX, data)
+    assert [r.text for r in att.remarks] == ["=1+1"]
+    assert att.problem is not None
+    assert att.problem.startswith(
+        PROBLEM_MACROS + "; Skemaet indeholder formler uden beregnet værdi (række 7)"
+    )
+
+
 # ----------------------------------------------------------------------------- hostile files
 
 

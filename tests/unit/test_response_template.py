@@ -165,13 +165,39 @@ def test_formula_with_cached_value_reads_the_value() -> None:
     assert [r.text for r in remarks] == ["ab"]
 
 
-def test_formula_without_cached_value_does_not_crash() -> None:
-    """A formula with no cached value gives a result (possibly empty), never an exception."""
+def test_formula_without_cached_value_is_kept_as_text_and_flagged() -> None:
+    """openpyxl saves formulas without a value: the row is kept, the formula shown, the rows named."""
     wb = _template()
-    _fill(wb, [("1", "=1+1", None), ("2", "Almindelig tekst", None)])
+    _fill(wb, [("3.2", '=CONCATENATE("Vi foreslår ","mere")', None), ("2", "Almindelig tekst", None)])
+    wb[ANSWER_SHEET].cell(row=FIRST + 3, column=3, value="=1+1")  # a proposal alone, two rows further down
     result = read_template(_save(wb))
     assert result.recognised
-    assert "Almindelig tekst" in [r.text for r in result.remarks]
+    assert result.remarks == [
+        Remark("3.2", '=CONCATENATE("Vi foreslår ","mere")', ""),
+        Remark("2", "Almindelig tekst", ""),
+        Remark("", "", "=1+1"),
+    ]
+    assert result.notice == (
+        f"Skemaet indeholder formler uden beregnet værdi (rækkerne {FIRST}, {FIRST + 3}) – "
+        "formlerne er vist som tekst; kontroller dem i filen"
+    )
+
+
+def test_formula_with_an_empty_cached_result_is_an_empty_cell() -> None:
+    """Excel's =IF(…;"";…) saved with an empty string result is an empty cell, not a formula to check."""
+    wb = _template()
+    _fill(wb, [("1", '=IF(A1="","","x")', None), ("2", "Almindelig tekst", None)])
+    data = _save(wb)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                body = body.replace(f'r="B{FIRST}"'.encode(), f'r="B{FIRST}" t="str"'.encode(), 1)
+            zout.writestr(info, body)
+    result = read_template(out.getvalue())
+    assert [r.text for r in result.remarks] == ["Almindelig tekst"]
+    assert result.notice is None
 
 
 def test_unrecognisable_sheet_gives_a_danish_reason() -> None:
