@@ -161,6 +161,10 @@ def status_cmd(round_id: str, as_json: Annotated[bool, typer.Option("--json")] =
     )
     for party in result["parties"]:
         typer.echo(f"  {party['name']}: {party['status']} ({party['responses']})")
+    if result.get("left_in_drop"):
+        typer.echo(f"Ikke indlæst fra drop-mappen: {len(result['left_in_drop'])}")
+        for entry in result["left_in_drop"]:
+            typer.echo(f"  {entry['name']}: {entry['reason']}")
 
 
 @app.command("extend")

@@ -6,6 +6,7 @@ server), or else the delivery time at the start of the Maildir file name.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,8 +17,7 @@ from types import TracebackType
 from typing import Self
 
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
-
-MAX_READ = 64 * 1024 * 1024
+from flows.adapters.raw_store import file_chunks, read_file
 
 
 class MaildirSource:
@@ -50,19 +50,25 @@ class MaildirSource:
                 p
                 for sub in ("new", "cur")
                 for p in (self.path / sub).iterdir()
-                if p.is_file() and p.name not in known
+                # a link is never followed: our delivery agent writes none
+                if p.is_file() and not p.is_symlink() and p.name not in known
             ),
             key=lambda p: p.name,
         )
         for start in range(0, len(files), size):
-            yield Batch([self._read(p) for p in files[start : start + size]])
+            read = (self._read(p) for p in files[start : start + size])
+            yield Batch([m for m in read if m is not None])
 
     def acknowledge(self, batch: Batch) -> None:
         return None
 
-    def _read(self, path: Path) -> FetchedMessage:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_READ + 1)
+    def _read(self, path: Path) -> FetchedMessage | None:
+        # Whole when small; a large message keeps only its head here and is streamed whole
+        # into the raw store (never cut: the size limit is the parser's, not the store's).
+        try:
+            data, whole, identity = read_file(path)
+        except FileNotFoundError:  # moved from new/ to cur/ by a mail client: read there next run
+            return None
         received_at, how = receipt_time(data, path.name)
         return FetchedMessage(
             data=data,
@@ -70,6 +76,7 @@ class MaildirSource:
             received_from=how,
             source="maildir",
             source_name=path.name,
+            stream=None if whole else functools.partial(file_chunks, path, identity),
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -77,6 +77,7 @@ class _Raw:
     source: str
     name: str
     received_at: datetime
+    size: int
 
 
 @dataclass
@@ -116,7 +117,7 @@ def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> Proces
         ctx = _load_context(session, app)
         raws = _stored_rows(session, raw_ids)
     failed: list[tuple[int, Exception]] = []
-    stored = [StoredMessage(raw.path, raw.source, raw.name) for raw in raws]
+    stored = [StoredMessage(raw.path, raw.source, raw.name, raw.size) for raw in raws]
     parsed_all = parse_all(
         stored, app.settings.max_message_bytes, app.settings.parse_workers_in_use, app.settings.files_dir
     )
@@ -177,6 +178,7 @@ def _stored_rows(session: Session, raw_ids: list[int]) -> list[_Raw]:
             RawMessageRow.source,
             RawMessageRow.source_name,
             RawMessageRow.received_at,
+            RawMessageRow.size,
         )
         .where(RawMessageRow.id.in_(raw_ids), RawMessageRow.state == "stored")
         .order_by(RawMessageRow.received_at, RawMessageRow.id)
@@ -214,7 +216,7 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
     party = ctx.parties.get(match.party_id) if match and match.party_id else None
     remarks = _remarks(parsed)
     deadline = effective_deadline(ctx.rounds[round_id].deadline, party.extended_until if party else None)
-    return _Item(
+    item = _Item(
         raw=raw,
         parsed=parsed,
         verdict=verdict,
@@ -229,6 +231,26 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
         and is_no_remarks(parsed.answer_text or parsed.body_text),
         late=is_late(raw.received_at, deadline),
     )
+    if raw.size > app.settings.max_message_bytes and verdict.kind == Kind.RESPONSE:
+        _hold_too_large(item)
+    return item
+
+
+TOO_LARGE_TEXT = (
+    "(Svaret var for stort til at blive læst automatisk og er gemt uændret; "
+    "se den gemte besked og skriv dets bemærkninger her.)"
+)
+
+
+def _hold_too_large(item: _Item) -> None:
+    """Kept whole, only its headers read: not counted until staff include it (``Medtag``).
+
+    Its kind is ``unreadable`` (no receipt, no remarks); ``Medtag`` makes it a response, whose
+    one remark is a placeholder telling staff the text is in the stored message.
+    """
+    item.kind = Kind.UNREADABLE.value
+    item.verdict = replace(item.verdict, kind=Kind.UNREADABLE)
+    item.remarks, item.text, item.no_remarks = [], TOO_LARGE_TEXT, False
 
 
 def _load_context(session: Session, app: App) -> _Context:
