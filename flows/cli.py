@@ -119,6 +119,12 @@ def collect_cmd(round_id: str) -> None:
         f"Hentet {result['fetched']}, nye {result['stored']}, behandlet {result['processed']} "
         f"({result['responses']} svar, {result['set_aside']} lagt til side)."
     )
+    if result.get("left_in_drop"):
+        typer.echo(
+            f"{result['left_in_drop']} element(er) i drop-mappen kunne ikke indlæses; "
+            f"se 'hoering status {round_id}'",
+            err=True,
+        )
 
 
 @app.command("close")

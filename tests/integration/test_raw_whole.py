@@ -21,9 +21,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from flows.adapters.db.tables import RawMessageRow, ResponseRow
+from flows.adapters.dropped import too_large_reason
 from flows.bootstrap import App
 from flows.services import assembling, collecting, ingesting
 from flows.services.status import round_status
+from tests.integration.conftest import ImapMailbox
+from tests.integration.test_mail_round import mail, make_round
 from tests.integration.test_round_lifecycle import collect, make_app
 
 MIB = 1024 * 1024
@@ -241,3 +244,40 @@ def test_an_unreadable_dropped_file_is_shown_and_does_not_stop_the_collect(tmp_p
     assert [e["name"] for e in status["left_in_drop"]] == ["låst.pdf"]
     assert status["left_in_drop"][0]["reason"].startswith("Filen kan ikke læses (ingen adgang)")
     assert (drop / "indlæst" / "åben.pdf").exists()
+
+
+@pytest.mark.imap
+def test_a_large_imap_message_is_stored_whole_and_held_for_review(
+    tmp_path: Path, imap_server: ImapMailbox
+) -> None:
+    """Before: a message over the limit was stored as its headers plus a marker, and counted as an
+    empty response. Now a 10 MB message (over the 8 MiB streaming threshold, and over the parse
+    limit lowered to 4 MiB) is streamed whole from Dovecot, listed with its size, not counted."""
+    app = make_round(tmp_path, None, imap_server, max_message_bytes=4 * MIB)
+    data = mail(
+        "stor",
+        "aeldre@raad.example",
+        "Se bilaget.",
+        attachments=[("bilag.bin", os.urandom(7_400_000), "application/octet-stream")],
+    )
+    imap_server.append(data)
+
+    tracemalloc.start()
+    try:
+        collecting.fetch(app)
+        _, fetch_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    ingesting.process_batch(app, "test-runde", collecting.pending_raw_ids(app))
+
+    raw = the_raw(app)
+    assert raw.size > 8 * MIB
+    assert (raw.size, raw.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert sha256_of(Path(raw.path)) == raw.sha256
+    assert fetch_peak < len(data)  # chunks of 4 MiB, never the whole message in one piece
+    status = round_status(app, "test-runde")
+    assert (status["responses"], status["needs_review"]) == (0, 1)
+    with app.db.transaction() as session:
+        [response] = session.scalars(select(ResponseRow)).all()
+        assert response.kind == "unreadable"
+        assert response.review_reason == too_large_reason(len(data))
