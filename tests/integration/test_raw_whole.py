@@ -281,3 +281,32 @@ def test_a_large_imap_message_is_stored_whole_and_held_for_review(
         [response] = session.scalars(select(ResponseRow)).all()
         assert response.kind == "unreadable"
         assert response.review_reason == too_large_reason(len(data))
+
+
+def test_collect_exits_0_and_the_command_line_shows_what_drop_left(tmp_path: Path) -> None:
+    """Through `hoering`: collect exits 0 but says on stderr that something was left; `status`
+    names it with the reason, in text and in --json (before: nothing was said anywhere)."""
+    from tests.integration.test_cli import run
+    from tests.integration.test_round_lifecycle import ROUND
+
+    (tmp_path / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+    (tmp_path / "runde.toml").write_text(ROUND.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8")
+    drop = tmp_path / "var" / "drop"
+    drop.mkdir(parents=True)
+    (drop / "svar.pdf").symlink_to(tmp_path / "udkast.pdf")
+    now = ["--now", "2025-10-16T09:00:00+02:00"]
+
+    assert run([*now, "open", str(tmp_path / "runde.toml")], tmp_path).returncode == 0
+    collected = run([*now, "collect", "test-runde"], tmp_path)
+    text = run([*now, "status", "test-runde"], tmp_path)
+    as_json = run([*now, "status", "test-runde", "--json"], tmp_path)
+
+    assert collected.returncode == 0, collected.stderr
+    assert "1 element(er) i drop-mappen kunne ikke indlæses" in collected.stderr
+    assert "svar.pdf" not in collected.stderr  # names stay out of logs
+    assert text.returncode == 0
+    assert "Ikke indlæst fra drop-mappen: 1" in text.stdout
+    assert "  svar.pdf: Genvej (symbolsk link) – ikke indlæst" in text.stdout
+    [entry] = json.loads(as_json.stdout)["left_in_drop"]
+    assert entry["name"] == "svar.pdf" and entry["reason"].startswith("Genvej")
+    assert (drop / "svar.pdf").is_symlink()
