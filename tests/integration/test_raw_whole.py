@@ -310,3 +310,27 @@ def test_collect_exits_0_and_the_command_line_shows_what_drop_left(tmp_path: Pat
     [entry] = json.loads(as_json.stdout)["left_in_drop"]
     assert entry["name"] == "svar.pdf" and entry["reason"].startswith("Genvej")
     assert (drop / "svar.pdf").is_symlink()
+
+
+def test_a_dropped_file_swapped_for_a_link_before_it_is_stored_is_left_and_shown(tmp_path: Path) -> None:
+    """Listed as a regular file, then replaced by a symlink before its bytes are streamed: the link
+    is not followed, nothing is stored or moved, and status then shows the link."""
+    from flows.adapters.drop_source import DropSource
+
+    app = make_app(tmp_path)
+    drop = app.settings.resolved_drop_dir
+    sparse_file(drop / "brev.pdf", b"%PDF-1.4\n", 3 * MIB)
+    secret = tmp_path / "hemmelig.txt"
+    secret.write_bytes(b"en anden rundes svar")
+
+    with DropSource(drop, app.now) as source:
+        [batch] = list(source.batches(None, 10))
+        (drop / "brev.pdf").unlink()
+        (drop / "brev.pdf").symlink_to(secret)
+        stored = collecting.store_batch(app, batch)
+        source.acknowledge(batch)
+
+    assert (stored, batch.messages) == (0, [])
+    assert any("kunne ikke åbnes igen" in note for note in batch.notes)
+    assert (drop / "brev.pdf").is_symlink() and not (drop / "indlæst" / "brev.pdf").exists()
+    assert [e["name"] for e in round_status(app, "test-runde")["left_in_drop"]] == ["brev.pdf"]
