@@ -85,8 +85,8 @@ class DropSource:
             batch = Batch([])
             for path in files[start : start + size]:
                 fetched = self._read(path)
-                if fetched is None:
-                    batch.notes.append(f"{shown_name(path.name)}: kunne ikke læses, ikke indlæst")
+                if fetched is None:  # no name: notes reach the run's result and log
+                    batch.notes.append("drop: en fil kunne ikke læses og er ikke indlæst (se hoering status)")
                 else:
                     batch.messages.append(fetched)
             yield batch
