@@ -147,9 +147,9 @@ def open_regular(path: Path, expect: FileId | None = None) -> tuple[int, os.stat
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"not a regular file: {path.name!r}")
+            raise OSError("not a regular file")  # no name: it may reach a log
         if expect is not None and FileId(info.st_dev, info.st_ino) != expect:
-            raise OSError(f"replaced since it was listed: {path.name!r}")
+            raise OSError("replaced since it was listed")
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)

@@ -124,7 +124,8 @@ def _blobs(batch: Batch) -> list[bytes | Iterator[bytes]]:
         except OSError as exc:
             if batch.cursor is not None:
                 raise
-            batch.notes.append(f"{message.source}: en fil kunne ikke åbnes igen ({exc.strerror or exc})")
+            why = exc.strerror or str(exc.args[0] if exc.args else type(exc).__name__)  # never the file name
+            batch.notes.append(f"{message.source}: en fil kunne ikke åbnes igen ({why})")
             continue
         kept.append(message)
     batch.messages[:] = kept  # acknowledge() sees only what was stored
