@@ -26,7 +26,15 @@ def parse_dropped_file(name: str, data: bytes, *, max_bytes: int) -> ParsedMessa
     )
     if attachment.problem:
         parsed.problems.append(f"{attachment.display_name}: {attachment.problem}")
+    elif not attachment.text.strip() and not attachment.remarks:
+        parsed.problems.append(NO_TEXT)
     return parsed
+
+
+NO_TEXT = (
+    "Ingen tekst kunne læses automatisk fra filen (fx et billede, en scannet side eller en ukendt "
+    "filtype) – gemt uændret; se filen"
+)
 
 
 def parse_too_large(name: str, source: str, head: bytes, size: int) -> ParsedMessage:

@@ -334,3 +334,20 @@ def test_a_dropped_file_swapped_for_a_link_before_it_is_stored_is_left_and_shown
     assert any("kunne ikke åbnes igen" in note for note in batch.notes)
     assert (drop / "brev.pdf").is_symlink() and not (drop / "indlæst" / "brev.pdf").exists()
     assert [e["name"] for e in round_status(app, "test-runde")["left_in_drop"]] == ["brev.pdf"]
+
+
+def test_a_dropped_file_of_unknown_type_is_kept_and_says_why(tmp_path: Path) -> None:
+    """A dropped picture or unknown file type is stored and listed with the reason that no text
+    could be read (before: listed only as an unknown sender, with no word about the file)."""
+    from flows.adapters.dropped import NO_TEXT
+
+    app = make_app(tmp_path)
+    drop = app.settings.resolved_drop_dir
+    drop.mkdir(parents=True, exist_ok=True)
+    (drop / "foto.jpg").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(200))
+
+    collect(app)
+
+    [row] = review_rows(assembling.assemble(app, "test-runde", tmp_path / "out").log)
+    assert row["Emne"] == "foto.jpg"
+    assert NO_TEXT in str(row["Årsag"])
