@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -351,3 +352,56 @@ def test_a_dropped_file_of_unknown_type_is_kept_and_says_why(tmp_path: Path) -> 
     [row] = review_rows(assembling.assemble(app, "test-runde", tmp_path / "out").log)
     assert row["Emne"] == "foto.jpg"
     assert NO_TEXT in str(row["Årsag"])
+
+
+KILLED_MID_STREAM = """
+import sys, time
+from pathlib import Path
+from flows.adapters import maildir_source
+from flows.bootstrap import bootstrap
+from flows.services import collecting
+from flows.settings import Settings
+
+real = maildir_source.file_chunks
+
+def stalls(path, identity):
+    chunks = real(path, identity)
+    def gen():
+        yield next(chunks)
+        Path(sys.argv[2]).write_text("mid-stream")
+        time.sleep(600)  # killed here, with part of the message in the store's tmp file
+    return gen()
+
+maildir_source.file_chunks = stalls
+collecting.fetch(bootstrap(Settings(data_dir=Path(sys.argv[1]))))
+"""
+
+
+def test_killed_while_streaming_then_rerun_stores_the_message_once_and_whole(tmp_path: Path) -> None:
+    """SIGKILL in the middle of streaming a large message into the store, then a rerun: one raw
+    row, the whole bytes, and no partial blob under the message's name."""
+    import subprocess
+    import sys
+
+    app = make_app(tmp_path)
+    source = big_mail(app, 5 * MIB)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_STREAM, str(app.settings.resolved_data_dir), str(marker)]
+    )
+    try:
+        for _ in range(1200):  # wait for the condition, not for a time: at most 120 s
+            if marker.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the collect never reached the middle of the stream"
+    finally:
+        child.kill()
+        child.wait()
+    assert list((app.settings.raw_dir / ".incoming").iterdir())  # the killed run's partial tmp file
+
+    collect(app)
+
+    raw = the_raw(app)
+    assert (raw.size, raw.sha256, sha256_of(Path(raw.path))) == (5 * MIB, sha256_of(source), raw.sha256)
+    assert round_status(app, "test-runde")["needs_review"] == 0  # 5 MiB is under the parse limit
