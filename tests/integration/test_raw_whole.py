@@ -288,16 +288,13 @@ def test_collect_exits_0_and_the_command_line_shows_what_drop_left(tmp_path: Pat
     """Through `hoering`: collect exits 0 but says on stderr that something was left; `status`
     names it with the reason, in text and in --json (before: nothing was said anywhere)."""
     from tests.integration.test_cli import run
-    from tests.integration.test_round_lifecycle import ROUND
 
-    (tmp_path / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
-    (tmp_path / "runde.toml").write_text(ROUND.format(deadline="2025-10-24T23:59:59+02:00"), encoding="utf-8")
-    drop = tmp_path / "var" / "drop"
-    drop.mkdir(parents=True)
-    (drop / "svar.pdf").symlink_to(tmp_path / "udkast.pdf")
+    app = make_app(tmp_path)  # the round opened in tmp_path/var, the data dir `run` gives hoering
+    drop = app.settings.resolved_drop_dir
+    drop.mkdir(parents=True, exist_ok=True)
+    (drop / "svar.pdf").symlink_to(tmp_path / "round" / "udkast.pdf")
     now = ["--now", "2025-10-16T09:00:00+02:00"]
 
-    assert run([*now, "open", str(tmp_path / "runde.toml")], tmp_path).returncode == 0
     collected = run([*now, "collect", "test-runde"], tmp_path)
     text = run([*now, "status", "test-runde"], tmp_path)
     as_json = run([*now, "status", "test-runde", "--json"], tmp_path)
