@@ -135,6 +135,12 @@ def collect_cmd(round_id: str) -> None:
         f"Hentet {result['fetched']}, nye {result['stored']}, behandlet {result['processed']} "
         f"({result['responses']} svar, {result['set_aside']} lagt til side)."
     )
+    if result.get("left_in_drop"):
+        typer.echo(
+            f"{result['left_in_drop']} element(er) i drop-mappen kunne ikke indlæses; "
+            f"se 'hoering status {round_id}'",
+            err=True,
+        )
 
 
 @app.command("close")
@@ -177,6 +183,10 @@ def status_cmd(round_id: str, as_json: Annotated[bool, typer.Option("--json")] =
     )
     for party in result["parties"]:
         typer.echo(f"  {party['name']}: {party['status']} ({party['responses']})")
+    if result.get("left_in_drop"):
+        typer.echo(f"Ikke indlæst fra drop-mappen: {len(result['left_in_drop'])}")
+        for entry in result["left_in_drop"]:
+            typer.echo(f"  {entry['name']}: {entry['reason']}")
 
 
 @app.command("extend")

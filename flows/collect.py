@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow, task, unmapped
 
+from flows.adapters.drop_source import left_behind
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
@@ -19,12 +20,14 @@ MAX_BATCH_TASKS = 50
 
 @task(name="fetch and store raw", **RETRY)
 def fetch_raw(now: str | None) -> dict[str, Any]:
-    report = collecting.fetch(get_app(now))
+    app = get_app(now)
+    report = collecting.fetch(app)
     return {
         "fetched": report.fetched,
         "stored": report.stored,
         "already_stored": report.already_stored,
         "notes": report.notes,
+        "left_in_drop": len(left_behind(app.settings.resolved_drop_dir)),
     }
 
 

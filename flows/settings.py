@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default_factory=lambda: os.cpu_count() or 1,
         description="processes that parse a large batch; 0 or 1: in the calling process",
     )
-    max_message_bytes: int = Field(25 * 1024 * 1024, description="larger messages: kept, not parsed")
+    max_message_bytes: int = Field(25 * 1024 * 1024, description="larger items: kept whole, not parsed")
     letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
     oauth_tenant: str | None = Field(None, description="Entra ID tenant (GUID or domain) for ?auth=oauth2")
     oauth_client_id: str | None = Field(None, description="application (client) id of the app registration")

@@ -10,8 +10,9 @@ Why it is built this way (intake-reliability.md §3.1, §5, §6 cases 1, 2, 4, 2
 * nothing on the server changes until the caller has committed a batch (``acknowledge``);
 * a cut connection raises ``MailServerError`` (transient, Prefect retries), bad credentials
   ``MailAuthError`` (permanent), so the flow can tell them apart;
-* a message over the size limit is not skipped silently: its header block is fetched and handed
-  on with a marker header, so the raw row records that it existed and how big it was.
+* every message is stored whole, however large: one over ``stream_above`` is fetched on its own
+  in partial ``BODY.PEEK[]<offset.length>`` chunks straight into the raw store, so it is never
+  held in memory whole (the size limit is the parser's: larger messages are kept, not parsed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import logging
 import re
 import ssl
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
@@ -55,7 +58,9 @@ imaplib._MAXLINE = 10 * 1024 * 1024  # type: ignore[attr-defined]
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
-OVERSIZED_HEADER = "X-Hoering-Oversized"
+# Messages larger than this are streamed in chunks of STREAM_CHUNK rather than fetched in a batch.
+STREAM_ABOVE = 8 * 1024 * 1024
+STREAM_CHUNK = 4 * 1024 * 1024
 
 _FETCH_HEAD = re.compile(rb"^\s*\d+\s+\(")
 _UID = re.compile(rb"\bUID\s+(\d+)", re.IGNORECASE)
@@ -104,6 +109,8 @@ class ImapSource:
         tls_verify: bool = True,
         tokens: TokenSource | None = None,
         secret_block: str | None = None,
+        stream_above: int = STREAM_ABOVE,
+        stream_chunk: int = STREAM_CHUNK,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
@@ -123,7 +130,8 @@ class ImapSource:
         self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
         self.timeout = timeout
         self.processed_folder = processed_folder
-        self.max_message_bytes = max_message_bytes
+        self.max_message_bytes = max_message_bytes  # the parser's limit; kept for callers
+        self.stream_above, self.stream_chunk = stream_above, max(1, stream_chunk)
         self.tls_verify = tls_verify
         # the cursor key: where the mail lives, without the password
         self.mailbox_key = f"{self.user}@{self.host}:{self.port}/{self.folder}"
@@ -303,14 +311,40 @@ class ImapSource:
 
     def _fetch(self, chunk: Sequence[int]) -> list[FetchedMessage]:
         sizes = self._sizes(chunk)
-        small = [uid for uid in chunk if sizes.get(uid, 0) <= self.max_message_bytes]
+        small = [uid for uid in chunk if sizes.get(uid, 0) <= self.stream_above]
         large = [uid for uid in chunk if uid not in set(small)]
         fetched = self._fetch_items(small, "BODY.PEEK[]") if small else {}
-        if large:
-            for uid, (head, when) in self._fetch_items(large, "BODY.PEEK[HEADER]").items():
-                marker = f"{OVERSIZED_HEADER}: {sizes[uid]}\r\n".encode()
-                fetched[uid] = (marker + head, when)
-        return [self._message(uid, *fetched[uid]) for uid in chunk if uid in fetched]
+        heads = self._fetch_items(large, "BODY.PEEK[HEADER]") if large else {}
+        messages = []
+        for uid in chunk:
+            if uid in fetched:
+                messages.append(self._message(uid, *fetched[uid]))
+            elif uid in heads:  # the head for now; the whole message streamed when it is stored
+                head, when = heads[uid]
+                messages.append(
+                    replace(self._message(uid, head, when), stream=partial(self._body_chunks, uid))
+                )
+        return messages
+
+    def _body_chunks(self, uid: int) -> Iterator[bytes]:
+        """The whole message in partial fetches; ends at the first short chunk, never cuts it."""
+        offset = 0
+        while True:
+            part = f"BODY.PEEK[]<{offset}.{self.stream_chunk}>"
+            typ, data = self._call(self.conn.uid, "FETCH", str(uid), f"(UID {part})")
+            if typ != "OK":
+                raise MailServerError(f"UID FETCH (del af stor besked) fejlede: {_text(data)}")
+            found = parse_fetch(data).get(uid)
+            if found is None:
+                if offset and _answered_for(uid, data):  # an empty string: the end, exactly
+                    return
+                raise MailServerError(f"UID {uid} forsvandt, mens den blev hentet; prøves igen")
+            chunk = found[0]
+            if chunk:
+                yield chunk
+            if len(chunk) < self.stream_chunk:
+                return
+            offset += len(chunk)
 
     def _sizes(self, chunk: Sequence[int]) -> dict[int, int]:
         typ, data = self._call(self.conn.uid, "FETCH", uid_set(chunk), "(UID RFC822.SIZE)")
@@ -462,6 +496,13 @@ def parse_internaldate(meta: bytes) -> datetime | None:
         return None
     offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == b"-" else 1)
     return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=timezone(offset))
+
+
+def _answered_for(uid: int, data: Sequence[object]) -> bool:
+    """Whether a FETCH answer names ``uid`` (a part past the end comes back as ``""``, no literal)."""
+    return any(
+        isinstance(line, bytes) and (m := _UID.search(line)) and int(m.group(1)) == uid for line in data
+    )
 
 
 def _check(typ: str, data: Sequence[object], what: str) -> None:

@@ -9,6 +9,7 @@ the delivery time (``deadline.believable_received``): a sender who writes its ow
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,9 +20,8 @@ from types import TracebackType
 from typing import Self
 
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
+from flows.adapters.raw_store import file_chunks, read_file
 from flows.core.deadline import believable_received
-
-MAX_READ = 64 * 1024 * 1024
 
 
 class MaildirSource:
@@ -54,26 +54,34 @@ class MaildirSource:
                 p
                 for sub in ("new", "cur")
                 for p in (self.path / sub).iterdir()
-                if p.is_file() and p.name not in known
+                # a link is never followed: our delivery agent writes none
+                if p.is_file() and not p.is_symlink() and p.name not in known
             ),
             key=lambda p: p.name,
         )
         for start in range(0, len(files), size):
-            yield Batch([self._read(p) for p in files[start : start + size]])
+            read = (self._read(p) for p in files[start : start + size])
+            yield Batch([m for m in read if m is not None])
 
     def acknowledge(self, batch: Batch) -> None:
         return None
 
-    def _read(self, path: Path) -> FetchedMessage:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_READ + 1)
-        received_at, how = receipt_time(data, path.name, path.stat().st_mtime)
+    def _read(self, path: Path) -> FetchedMessage | None:
+        # Whole when small; a large message keeps only its head here and is streamed whole
+        # into the raw store (never cut: the size limit is the parser's, not the store's).
+        try:
+            data, whole, identity = read_file(path)
+            delivered = path.stat().st_mtime
+        except FileNotFoundError:  # moved from new/ to cur/ by a mail client: read there next run
+            return None
+        received_at, how = receipt_time(data, path.name, delivered)
         return FetchedMessage(
             data=data,
             received_at=received_at,
             received_from=how,
             source="maildir",
             source_name=path.name,
+            stream=None if whole else functools.partial(file_chunks, path, identity),
         )
 
 

@@ -84,6 +84,18 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_BYTES_DEFAULT) -> ParsedMe
         return parsed
 
 
+def parse_headers(head: bytes, problem: str) -> ParsedMessage:
+    """Only the header block of a message whose body is not to be parsed (too large); never raises."""
+    try:
+        return _headers_only(head[len(_BOM) :] if head.startswith(_BOM) else head, problem)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # headers we cannot read: the problem still says why nothing was read
+        parsed = _empty()
+        parsed.problems.append(problem)
+        return parsed
+
+
 def _empty() -> ParsedMessage:
     return ParsedMessage(message_id=None, subject="", from_address=None, from_display="")
 

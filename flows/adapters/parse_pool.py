@@ -23,9 +23,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.adapters.dropped import parse_dropped_file
+from flows.adapters.dropped import parse_dropped_file, parse_too_large
 from flows.adapters.mailparse import parse_message
-from flows.adapters.raw_store import RawStore
+from flows.adapters.raw_store import HEAD_BYTES, RawStore
 from flows.core.message import ParsedMessage
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,19 @@ class StoredMessage:
     path: str
     source: str
     name: str
+    size: int | None = None
 
 
 def parse_stored(item: StoredMessage, max_bytes: int) -> ParsedMessage:
-    """Read and parse one stored message. Raises only when the stored file cannot be read."""
+    """Read and parse one stored message. Raises only when the stored file cannot be read.
+
+    Over ``max_bytes`` only the head is read (a 300 MB message is never loaded into memory).
+    """
+    size = item.size if item.size is not None else Path(item.path).stat().st_size
+    if size > max_bytes:
+        with Path(item.path).open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        return parse_too_large(item.name, item.source, head, size)
     data = Path(item.path).read_bytes()
     if item.source == "drop":
         return parse_dropped_file(item.name, data, max_bytes=max_bytes)

@@ -6,21 +6,29 @@ Each has a real adapter (one module each) and, in tests, a fake. They are wired 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
 from flows.core.model import SendResult
 
-__all__ = ["Batch", "Cursor", "FetchedMessage", "MailSource", "Mailer", "SendResult"]
+__all__ = ["Batch", "ByteStream", "Cursor", "FetchedMessage", "MailSource", "Mailer", "SendResult"]
+
+# Opens the whole bytes of a large item as chunks; raises OSError when the source cannot be opened.
+ByteStream = Callable[[], Iterator[bytes]]
 
 
 @dataclass(frozen=True)
 class FetchedMessage:
-    """Bytes as a source handed them over, with our side's time of receipt."""
+    """Bytes as a source handed them over, with our side's time of receipt.
+
+    A large item is never held in memory whole: ``stream`` is set, ``data`` holds only its head
+    (enough for the headers), and the store reads the whole bytes from ``stream`` in chunks.
+    """
 
     data: bytes
     received_at: datetime | None
@@ -30,6 +38,9 @@ class FetchedMessage:
     mailbox: str | None = None
     uidvalidity: int | None = None
     uid: int | None = None
+    stream: ByteStream | None = None
+    # the file the bytes came from, for a source that moves it once they are stored (drop/)
+    local_file: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from flows.adapters.db.tables import (
     ResponseRow,
     StaffNoteRow,
 )
+from flows.adapters.drop_source import left_behind
 from flows.adapters.excel_log import read_staff_edits, write_log
 from flows.adapters.pdf_bundle import write_bundle
 from flows.adapters.text_spill import TextsById, TextSpill
@@ -45,7 +46,7 @@ from flows.resources import resource
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
 
-REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value)
+REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
 
 
 @dataclass
@@ -107,6 +108,7 @@ def absorb_staff_edits(app: App, round_id: str, log_path: Path) -> StaffEdits:
     with app.db.transaction() as session:
         known_remarks = set(session.scalars(select(RemarkRow.number).where(RemarkRow.round_id == round_id)))
         known_review = {r.reference for r in _review_rows(session, round_id)}
+    known_review |= {line.reference for line in drop_review_lines(app)}  # a decision there is moot
     edits = read_staff_edits(log_path, known_remarks, known_review)
     with app.db.transaction() as session:
         for number, note in edits.notes.items():
@@ -143,7 +145,7 @@ def _apply_decision(session: Session, round_id: str, reference: str, decision: s
     if choice == "Medtag":
         if party_name.strip():
             row.party_id = find_party(session, round_id, party_name).id
-        if row.kind in {Kind.BOUNCE.value, Kind.AUTO_REPLY.value}:
+        if row.kind in {Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value}:
             row.kind = Kind.RESPONSE.value
         _ensure_remark(session, row)
 
@@ -243,6 +245,7 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
         remarks = [] if summary else _remark_lines(session, round_id, counted, parties, spill)
         review = [_review_line(r, parties) for r in _review_rows(session, round_id)]
         review.extend(_quarantined(session, round_id))
+        review.extend(drop_review_lines(app))
         notes = {
             n.remark_number: StaffNote(n.reply, n.change, n.gives_change)
             for n in session.scalars(select(StaffNoteRow).where(StaffNoteRow.round_id == round_id))
@@ -363,6 +366,14 @@ def _review_line(row: _Review, parties: dict[int, PartyRow]) -> ReviewLine:
         row.decision or "",
         hint if row.decision == "Medtag" else "",
     )
+
+
+def drop_review_lines(app: App) -> list[ReviewLine]:
+    """What is left in the drop folder and why (a link, a folder, a file we may not read)."""
+    return [
+        ReviewLine(f"drop-{n}", entry.since, "Drop-mappen", entry.name, entry.reason)
+        for n, entry in enumerate(left_behind(app.settings.resolved_drop_dir), start=1)
+    ]
 
 
 def _quarantined(session: Session, round_id: str) -> list[ReviewLine]:

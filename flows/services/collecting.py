@@ -8,6 +8,7 @@ batches and records what they are; a message that keeps failing is quarantined, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -50,9 +51,9 @@ def fetch_from(app: App, source: MailSource) -> FetchReport:
     with source:
         cursor = _load_cursor(app, source)
         for batch in source.batches(cursor, app.settings.imap_batch):
-            report.notes.extend(batch.notes)
             report.fetched += len(batch.messages)
             new = store_batch(app, batch)
+            report.notes.extend(batch.notes)
             report.stored += new
             report.already_stored += len(batch.messages) - new
             # Housekeeping on the server happens only after the commit above.
@@ -75,12 +76,13 @@ def store_batch(app: App, batch: Batch) -> int:
         return 0
     now = app.now()
     rows: list[dict[str, Any]] = []
-    stored = app.raw_store.put_many([m.data for m in batch.messages])
-    for message, (sha256, path) in zip(batch.messages, stored, strict=True):
+    blobs = _blobs(batch)
+    stored = app.raw_store.put_many(blobs)
+    for message, (sha256, path, size) in zip(batch.messages, stored, strict=True):
         rows.append(
             {
                 "sha256": sha256,
-                "size": len(message.data),
+                "size": size,
                 "path": str(path),
                 "source": message.source,
                 "source_name": message.source_name[:2000],
@@ -101,6 +103,33 @@ def store_batch(app: App, batch: Batch) -> int:
         if inserted:
             app.event(session, None, "collect", "stored", count=inserted)
     return inserted
+
+
+def _blobs(batch: Batch) -> list[bytes | Iterator[bytes]]:
+    """Each message's bytes, or for a large one its stream, opened now.
+
+    A local file that cannot be opened any more (replaced by a link, removed) is left out of the
+    batch, so it is neither stored nor moved on: it stays where it is and ``status`` shows it.
+    With a cursor (IMAP) nothing may be left out, as the cursor moves past the whole batch.
+    """
+    blobs: list[bytes | Iterator[bytes]] = []
+    kept = []
+    for message in batch.messages:
+        if message.stream is None:
+            blobs.append(message.data)
+            kept.append(message)
+            continue
+        try:
+            blobs.append(message.stream())
+        except OSError as exc:
+            if batch.cursor is not None:
+                raise
+            why = exc.strerror or str(exc.args[0] if exc.args else type(exc).__name__)  # never the file name
+            batch.notes.append(f"{message.source}: en fil kunne ikke åbnes igen ({why})")
+            continue
+        kept.append(message)
+    batch.messages[:] = kept  # acknowledge() sees only what was stored
+    return blobs
 
 
 def _insert_raw(session: Session, rows: list[dict[str, Any]]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -82,6 +82,7 @@ class _Raw:
     source: str
     name: str
     received_at: datetime
+    size: int
     received_from: str = ""
     collected_at: datetime | None = None
 
@@ -124,7 +125,7 @@ def process_batch(app: App, collecting_round: str, raw_ids: list[int]) -> Proces
         ctx = _load_context(session, app)
         raws = _stored_rows(session, raw_ids)
     failed: list[tuple[int, Exception]] = []
-    stored = [StoredMessage(raw.path, raw.source, raw.name) for raw in raws]
+    stored = [StoredMessage(raw.path, raw.source, raw.name, raw.size) for raw in raws]
     parsed_all = parse_all(
         stored, app.settings.max_message_bytes, app.settings.parse_workers_in_use, app.settings.files_dir
     )
@@ -185,6 +186,7 @@ def _stored_rows(session: Session, raw_ids: list[int]) -> list[_Raw]:
             RawMessageRow.source,
             RawMessageRow.source_name,
             RawMessageRow.received_at,
+            RawMessageRow.size,
             RawMessageRow.received_from,
             RawMessageRow.collected_at,
         )
@@ -229,7 +231,7 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
         holds += receipt_time_holds(
             raw.received_at, ctx.rounds[round_id].opens, raw.collected_at or app.now()
         )
-    return _Item(
+    item = _Item(
         raw=raw,
         parsed=parsed,
         verdict=verdict,
@@ -245,6 +247,26 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
         late=is_late(raw.received_at, deadline),
         holds=holds,
     )
+    if raw.size > app.settings.max_message_bytes and verdict.kind == Kind.RESPONSE:
+        _hold_too_large(item)
+    return item
+
+
+TOO_LARGE_TEXT = (
+    "(Svaret var for stort til at blive læst automatisk og er gemt uændret; "
+    "se den gemte besked og skriv dets bemærkninger her.)"
+)
+
+
+def _hold_too_large(item: _Item) -> None:
+    """Kept whole, only its headers read: not counted until staff include it (``Medtag``).
+
+    Its kind is ``unreadable`` (no receipt, no remarks); ``Medtag`` makes it a response, whose
+    one remark is a placeholder telling staff the text is in the stored message.
+    """
+    item.kind = Kind.UNREADABLE.value
+    item.verdict = replace(item.verdict, kind=Kind.UNREADABLE)
+    item.remarks, item.text, item.no_remarks = [], TOO_LARGE_TEXT, False
 
 
 def _load_context(session: Session, app: App) -> _Context:

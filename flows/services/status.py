@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import OutboxRow, PartyRow, RawMessageRow, ResponseRow
+from flows.adapters.drop_source import left_behind
 from flows.bootstrap import App
 from flows.core.danish import danish_key
 from flows.core.quality import clean_text
@@ -27,6 +28,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         per_party, on_time, late = _counted(session, round_id)
         parties = _parties(session, round_id, per_party)
         review = _needs_review(session, round_id)
+        left = left_behind(app.settings.resolved_drop_dir)  # counted in needs_review, as in the log
         outbox = Counter(
             f"{purpose}:{state}"
             for purpose, state in session.execute(
@@ -50,7 +52,8 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         "invited": sum(1 for p in parties if p["invited"]),
         "responses": on_time,
         "late": late,
-        "needs_review": review,
+        "needs_review": review + len(left),
+        "left_in_drop": [{"name": e.name, "reason": e.reason, "since": e.since.isoformat()} for e in left],
         "items": kinds,
         "outbox": dict(outbox),
     }

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from flows.adapters.imap_source import (
-    OVERSIZED_HEADER,
     ImapSource,
     MailAuthError,
     MailServerError,
@@ -115,14 +114,22 @@ def test_uidvalidity_change_rescans_with_note(imap_server: ImapMailbox) -> None:
     assert any("UIDVALIDITY" in note for note in rescan.notes)
 
 
-def test_oversized_message_is_headers_only_with_marker(imap_server: ImapMailbox) -> None:
-    """A message over the limit arrives as its headers plus X-Hoering-Oversized, never skipped."""
-    imap_server.append(_mail(1), _mail(2, body_bytes=5000))
-    [batch] = _read_all(_source(imap_server, max_message_bytes=1000), None, 10)
-    small, big = batch.messages
-    assert small.data == _mail(1)
-    assert big.data.startswith(f"{OVERSIZED_HEADER}: ".encode())
-    assert b"Subject: Svar 2" in big.data and b"Svar nummer 2" not in big.data
+def test_large_message_is_streamed_whole_never_cut(imap_server: ImapMailbox) -> None:
+    """Over the streaming threshold a message comes whole, in partial fetches, and only its head is
+    held in the batch; one exactly two chunks long ends cleanly (the old code kept headers only)."""
+    chunk = 256 * 1024
+    big = _mail(2, body_bytes=3 * 1024 * 1024 + 123)
+    head = _mail(3, body_bytes=0)
+    exact = head + b"x" * (2 * chunk - len(head))
+    imap_server.append(_mail(1), big, exact)
+    source = _source(imap_server, stream_above=64 * 1024, stream_chunk=chunk)
+    with source:
+        [batch] = list(source.batches(None, 10))
+        small, large, even = batch.messages
+        streamed = [b"".join(m.stream()) for m in (large, even) if m.stream is not None]
+    assert small.stream is None and small.data == _mail(1)
+    assert streamed == [big, exact]
+    assert b"Subject: Svar 2" in large.data and b"Svar nummer 2" not in large.data
 
 
 def test_bad_password_is_auth_error(imap_server: ImapMailbox) -> None:
