@@ -27,6 +27,7 @@ from typing import Any
 from flows.adapters.attachments import MAX_SHEET_CELLS, OLE_MAGIC, Refused, cell_text, inspect_zip
 from flows.core.addresses import AddressError, normalise_address, normalise_domain
 from flows.core.model import PartySpec
+from flows.core.quality import clean_text
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_XLSX_BYTES = 20 * 1024 * 1024
@@ -288,7 +289,6 @@ def _table_rows(grid: Grid, label: str, unit: str, problems: list[str], *, stric
 
 MAX_NAME_CHARS = 500  # the parties table's column
 # Right-to-left and other direction overrides make a name read differently than it is.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 TRUE_WORDS = frozenset({"ja", "j", "x", "yes", "y", "true", "sand", "1"})
 FALSE_WORDS = frozenset({"", "nej", "n", "no", "false", "falsk", "0"})
 
@@ -301,15 +301,17 @@ def shown(value: Any, limit: int = 80) -> str:
 
 def _party_name(entry: dict[str, Any], where: str, problems: list[str]) -> str | None:
     raw = entry.get("name")
-    name = unicodedata.normalize("NFC", str(raw if raw is not None else "")).strip()
+    # Invisible bidi and zero-width characters come along when a name is pasted from a document;
+    # nobody can see them to remove them, so they are dropped here rather than refused
+    name = clean_text(unicodedata.normalize("NFC", str(raw if raw is not None else ""))).strip()
     if not name:
         problems.append(f"{where}: 'name' mangler")
         return None
     if len(name) > MAX_NAME_CHARS:
         problems.append(f"{where}: navnet {shown(name)} er for langt (over {MAX_NAME_CHARS} tegn)")
         return None
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
-        problems.append(f"{where}: navnet {name!r} indeholder linjeskift eller usynlige styretegn")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        problems.append(f"{where}: navnet {name!r} indeholder linjeskift eller tabulatortegn")
         return None
     return name
 

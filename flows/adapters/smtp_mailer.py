@@ -177,7 +177,7 @@ class SmtpMailer:
             raise SmtpAuthError(self._refusal(exc)) from exc
         except (*_CONNECTION_ERRORS, smtplib.SMTPException) as exc:
             self.close()
-            log.warning("SMTP server not reachable before sending: %s", _describe(exc))
+            log.info("SMTP server not reachable before sending: %s", _describe(exc))  # send reports it
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
