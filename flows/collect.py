@@ -10,6 +10,7 @@ from prefect import flow, task, unmapped
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
+from flows.schedules import check_round_schedule
 from flows.services import collecting, ingesting
 from flows.services.outbox import deliver
 from flows.services.rounds import get_round
@@ -44,6 +45,11 @@ def process_batch(round_id: str, raw_ids: list[int], now: str | None) -> dict[st
         "by_kind": report.by_kind,
         "problems": report.problems,
     }
+
+
+@task(name="check the round's schedule", **PLAIN)
+def check_schedule(round_id: str, now: str | None) -> dict[str, Any]:
+    return check_round_schedule(round_id, now)
 
 
 @task(name="send receipts", **RETRY)
@@ -89,6 +95,7 @@ def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
     tag_run(round_id)
     with get_app(now).db.transaction() as session:
         get_round(session, round_id)  # an unknown round fails here, before any mail is touched
+    check_schedule(round_id, now)  # with a server: put back a missing close run, reminder, schedule
     result = collect_steps(round_id, now)
     publish(round_id, get_app(now), step="indsamling")
     return result
