@@ -11,7 +11,7 @@ from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
 from flows.schedules import check_round_schedule
-from flows.services import collecting, ingesting
+from flows.services import collecting, ingesting, status
 from flows.services.outbox import deliver
 from flows.services.rounds import get_round
 
@@ -52,6 +52,11 @@ def check_schedule(round_id: str, now: str | None) -> dict[str, Any]:
     return check_round_schedule(round_id, now)
 
 
+@task(name="record the collection", **PLAIN)
+def mark_collected(round_id: str, now: str | None, stored: int, processed: int) -> None:
+    status.record_collected(get_app(now), round_id, stored=stored, processed=processed)
+
+
 @task(name="send receipts", **RETRY)
 def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
     report = deliver(get_app(now), round_id, purposes=("receipt", "template_rejected"))
@@ -81,6 +86,7 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
             totals[key] += result[key]
         totals["problems"].extend(result["problems"])
     receipts = send_receipts(round_id, now)
+    mark_collected(round_id, now, fetched["stored"], totals["processed"])
     return {**fetched, **totals, "receipts": receipts["sent"]}
 
 
