@@ -16,6 +16,10 @@ from flows.services.outbox import deliver
 from flows.services.rounds import get_round
 
 MAX_BATCH_TASKS = 50
+COLLECT_TIMEOUT_SECONDS = 4 * 3600
+"""A backstop, far above a national round's collection: a run that hangs (a server gone quiet
+mid-call) ends TimedOut instead of holding the collect deployment's one slot for ever. Every
+socket hoering opens has its own timeout (HOERING_SOCKET_TIMEOUT); Prefect's client has its own."""
 
 
 @task(name="fetch and store raw", **RETRY)
@@ -93,6 +97,7 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
 @flow(
     name="hoering-collect",
     flow_run_name=run_name("collect"),
+    timeout_seconds=COLLECT_TIMEOUT_SECONDS,
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
     task_runner=batch_runner(),

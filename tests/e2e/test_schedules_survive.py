@@ -283,6 +283,50 @@ def cleanup(round_id: str, extra_schedule: Any | None = None) -> None:
             client.delete_deployment_schedule(collect_deployment_id(), extra_schedule)
 
 
+def status_reads_the_runs_back(serve: Serve, round_id: str, deadline: datetime) -> None:
+    """`hoering status --json` against the server: the runs, the schedule and the next collection."""
+    import json
+
+    from flows.schedule_view import read_round_schedule
+    from flows.status import status_lines
+
+    # The server's scheduler adds the collect schedule's runs within its loop (60 s by default).
+    wait_until = time.monotonic() + 180
+    while not read_round_schedule(round_id, deadline, ["3d", "1d"], deadline - timedelta(days=6))[
+        "next_collect"
+    ]:
+        assert time.monotonic() < wait_until, "the scheduler never planned a collect run"
+        time.sleep(2)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "hoering"), "status", "--json", round_id],
+        cwd=ROOT,
+        env=serve.env,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    result = json.loads(done.stdout)
+    prefect = result["prefect"]
+    assert (result["state"], prefect["server"], prefect["reachable"]) == ("open", API_URL, True)
+    assert prefect["collect_schedule"] == "active"
+    next_collect = datetime.fromisoformat(prefect["next_collect"])
+    assert next_collect > datetime.now(UTC) - timedelta(minutes=15)
+    assert next_collect.minute % 15 == 0
+    assert [(r["step"], datetime.fromisoformat(r["at"]), r["state"]) for r in prefect["runs"]] == [
+        ("remind", deadline - timedelta(days=3), "SCHEDULED"),
+        ("remind", deadline - timedelta(days=1), "SCHEDULED"),
+        ("close", deadline, "SCHEDULED"),
+        ("assemble", deadline + timedelta(minutes=30), "SCHEDULED"),
+    ]
+    assert datetime.fromisoformat(prefect["next_reminder_run"]) == deadline - timedelta(days=3)
+    assert datetime.fromisoformat(prefect["close"]["at"]) == deadline
+    lines = status_lines(result)
+    assert f"Prefect-server: {API_URL}" in lines
+    assert any(line.startswith("  Indsamling hvert kvarter; næste ") for line in lines)
+    assert any(line.startswith("  Lukning: ") and line.endswith(", planlagt") for line in lines)
+
+
 def test_a_restart_of_serve_keeps_the_rounds_schedules_and_puts_back_what_went_missing(
     serve: Serve,
 ) -> None:
@@ -315,6 +359,7 @@ def test_a_restart_of_serve_keeps_the_rounds_schedules_and_puts_back_what_went_m
         assert recorded.count(("restored", "close")) == 1
         assert recorded.count(("restored", "collect")) == 1
         assert ("restored", "remind") not in recorded  # only what was missing
+        status_reads_the_runs_back(serve, round_id, deadline)
     finally:
         serve.stop()
         cleanup(round_id, extra)
