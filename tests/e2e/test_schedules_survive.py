@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.prefect_server,
+    pytest.mark.timeout(1200),  # serve.py starts three times; a `prefect deploy` takes a minute alone
     pytest.mark.skipif(
         not API_URL,
         reason="HOERING_TEST_PREFECT_API_URL is unset: run `make test`, which starts a prefect server",

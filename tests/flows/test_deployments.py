@@ -81,7 +81,8 @@ def test_yaml_collect_schedule_is_the_one_rounds_get() -> None:
 
 
 def test_no_deployment_carries_a_fixed_schedule() -> None:
-    # Per-round schedules are added by `hoering open`; a yaml `schedules:` list would replace them on deploy.
+    # Per-round schedules are added by `hoering open`; a yaml `schedules:` list would replace them on
+    # deploy, and so would `schedules: []` (only an absent key means "keep").
     assert all("schedules" not in d for d in yaml_deployments())
 
 
