@@ -8,6 +8,12 @@ scheduled runs of the round that no longer match are deleted (never two close ru
 every 15 minutes is a Cron schedule on the collect deployment with the round id as its parameter
 (slug ``collect-<id>``), removed again when the round closes.
 
+The same function is the check that keeps a round's runs on the server whatever happens to it
+(``ensure_rounds_scheduled``: at every start of serve.py, with ``serve.py --check``, and for its
+own round at the start of every collect): it creates only what is missing, by idempotency key or
+slug, and records an event for each. Runs of the current deadline whose time has passed stay in
+the plan, so a late run waiting for serve.py is never deleted as stale.
+
 Without a server (``PREFECT_API_URL`` empty) or without served deployments all of this is a no-op,
 so the command line and the tests run unchanged.
 """

@@ -221,6 +221,7 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
         assert last, ended["stderr"][-3000:]
         assert "Traceback" not in ended["stderr"]
     half = counts(database)
+    print(f"after the first collect: {half}")
     assert half["responses"] <= REPLIES
     assert half["numbers"] == half["responses"]  # whatever got in, got in once
 
