@@ -123,7 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     own.addHandler(handler)
     own.setLevel(logging.INFO)
     if args.check:
-        reports = check_schedules()
+        try:
+            reports = check_schedules()
+        except Exception as exc:
+            sys.stderr.write(f"serve.py --check: fejl: {type(exc).__name__}: {exc}\n")
+            raise SystemExit(1) from None
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2) + "\n")
         return
 
