@@ -62,7 +62,7 @@ def opened(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def full_status(app: App, monkeypatch: pytest.MonkeyPatch, api_url: str) -> dict[str, object]:
+def full_status(app: App, api_url: str) -> dict[str, object]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     result = round_status(app, "status-runde")
@@ -74,13 +74,11 @@ def full_status(app: App, monkeypatch: pytest.MonkeyPatch, api_url: str) -> dict
     return dict(json.loads(json.dumps(result, ensure_ascii=False)))
 
 
-def test_status_without_a_server_says_so_and_shows_deadlines_reminder_and_last_collect(
-    opened: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_status_without_a_server_says_so_and_shows_deadlines_reminder_and_last_collect(opened: Path) -> None:
     app = app_at(opened, "2025-10-21T10:00:00+02:00")
     record_collected(app, "status-runde", stored=0, processed=0)
     later = app_at(opened, "2025-10-22T08:00:00+02:00")
-    result = full_status(later, monkeypatch, "")
+    result = full_status(later, "")
 
     assert result["state"] == "open"
     assert result["deadline"] == "2025-10-27T11:00:00+00:00"
@@ -112,7 +110,7 @@ def test_status_with_a_server_that_does_not_answer_still_shows_the_round(
 ) -> None:
     app = app_at(opened, "2025-10-22T08:00:00+02:00")
     monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "0")
-    result = full_status(app, monkeypatch, "http://127.0.0.1:9/api")  # discard port: nothing listens
+    result = full_status(app, "http://127.0.0.1:9/api")  # discard port: nothing listens
 
     prefect = result["prefect"]
     assert isinstance(prefect, dict)
@@ -128,14 +126,12 @@ def test_status_with_a_server_that_does_not_answer_still_shows_the_round(
     )
 
 
-def test_a_closed_round_says_closed_and_has_no_next_reminder(
-    opened: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_closed_round_says_closed_and_has_no_next_reminder(opened: Path) -> None:
     from flows.services.closing import mark_closed
 
     app = app_at(opened, "2025-10-27T13:00:00+01:00")
     mark_closed(app, "status-runde")
-    result = full_status(app, monkeypatch, "")
+    result = full_status(app, "")
     assert result["state"] == "closed"
     assert result["next_reminder"] is None
     assert status_lines(result)[1] == (
