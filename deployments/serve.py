@@ -2,14 +2,22 @@
 
     PREFECT_API_URL=http://127.0.0.1:4200/api python deployments/serve.py
 
-The process registers the deployments on the server, then polls for their runs and starts each
-in its own subprocess. Stop it with Ctrl-C or SIGTERM; schedules stay active while it is down
-(``pause_on_shutdown=False``), and runs that fell due meanwhile start as soon as it is back.
+The process registers the deployments on the server, checks that every open round still has
+its collect schedule and its planned runs (recreating what is missing, with an event for each),
+then polls for their runs and starts each in its own subprocess. Stop it with Ctrl-C or SIGTERM;
+schedules stay active while it is down (``pause_on_shutdown=False``), and runs that fell due
+meanwhile start as soon as it is back.
+
+    python deployments/serve.py --check     # only the check, then exit (after `prefect deploy`)
+
 For several machines use ``deployments/prefect.yaml`` with a work pool instead (see README.md).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -66,31 +74,77 @@ def build_deployments() -> list[RunnerDeployment]:
 
     No deployment has a schedule of its own: the round's runs (reminders, close, assemble) and its
     15-minute collection are added per round by ``hoering open`` (flows/schedules.py), with the
-    round id as parameter. Re-serving keeps those per-round schedules and scheduled runs.
+    round id as parameter.
+
+    ``schedules`` is left out of what is sent to the server, not sent as an empty list.
+    ``to_deployment`` always sets it to ``[]``, and Prefect 3.9's server then keeps the existing
+    schedules only while every one of them has a slug: one schedule added in the dashboard
+    without a slug, and a re-serve deletes every round's collect schedule. Keeping schedules on
+    an empty list is also deprecated (``PREFECT_DEPLOYMENTS_CLEAR_SCHEDULES_ON_EMPTY``, see
+    prefect/deployments/runner.py); an omitted field is the form Prefect documents as "keep".
     """
     deployments = []
     for step, flow in load_flows().items():
         flow_name, deployment_name = DEPLOYMENTS[step].split("/")
         assert flow.name == flow_name, f"{flow.name} != {flow_name}"
-        deployments.append(
-            flow.to_deployment(
-                name=deployment_name,
-                tags=["hoering", step],
-                description=DESCRIPTIONS[step],
-                concurrency_limit=CONCURRENCY.get(step),
-                # The package is installed; a module path works whatever directory serve runs in.
-                entrypoint_type=EntrypointType.MODULE_PATH,
-            )
+        deployment = flow.to_deployment(
+            name=deployment_name,
+            tags=["hoering", step],
+            description=DESCRIPTIONS[step],
+            concurrency_limit=CONCURRENCY.get(step),
+            # The package is installed; a module path works whatever directory serve runs in.
+            entrypoint_type=EntrypointType.MODULE_PATH,
         )
+        # Unset, so that registering never replaces the schedules the rounds added (see above).
+        deployment.model_fields_set.discard("schedules")
+        deployments.append(deployment)
     return deployments
 
 
-def main() -> None:
+def check_schedules() -> list[dict[str, Any]]:
+    """Every open round's collect schedule and planned runs, recreated where missing."""
+    from flows.runtime import get_app
+    from flows.schedules import ensure_rounds_scheduled
+
+    app = get_app()
+    app.run_id = "serve"  # the events of the check say where they came from
+    return ensure_rounds_scheduled(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve hoering's deployments.")
+    parser.add_argument("--check", action="store_true", help="check the rounds' schedules, then exit")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    # hoering's own lines (the schedule check) next to Prefect's in the service log.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    own = logging.getLogger("hoering")
+    own.addHandler(handler)
+    own.setLevel(logging.INFO)
+    if args.check:
+        try:
+            reports = check_schedules()
+        except Exception as exc:
+            sys.stderr.write(f"serve.py --check: fejl: {type(exc).__name__}: {exc}\n")
+            raise SystemExit(1) from None
+        sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2) + "\n")
+        return
+
     from prefect import serve
 
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    deployments = build_deployments()
+    # Register first, so that the check below finds the deployments (serve registers them again,
+    # which changes nothing), then put back whatever a round is missing before serving its runs.
+    for deployment in deployments:
+        deployment.apply()
+    try:
+        check_schedules()
+    except Exception:
+        # A round that cannot be checked must not stop every other round's runs.
+        logging.getLogger("hoering.serve").exception("The schedule check failed; serving anyway.")
     serve(
-        *build_deployments(),
+        *deployments,
         pause_on_shutdown=False,  # the default would pause every round's schedule on a restart
         limit=int(os.environ.get("HOERING_SERVE_LIMIT", "4")),
     )

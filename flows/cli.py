@@ -169,24 +169,15 @@ def assemble_cmd(
 
 @app.command("status")
 def status_cmd(round_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Parter, svar, for sene, til gennemsyn og udbakke i ét overblik."""
-    from flows.status import status
+    """Hvor høringen står: frist, påmindelser, planlagte kørsler, parter, svar, udbakke."""
+    from flows.status import status, status_lines
 
     result = _run("status", lambda: status(round_id, now=_now()))
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(f"{result['title']} ({result['round']})")
-    typer.echo(
-        f"Svar: {result['responses']} rettidige, {result['late']} for sene, "
-        f"{result['needs_review']} til gennemsyn"
-    )
-    for party in result["parties"]:
-        typer.echo(f"  {party['name']}: {party['status']} ({party['responses']})")
-    if result.get("left_in_drop"):
-        typer.echo(f"Ikke indlæst fra drop-mappen: {len(result['left_in_drop'])}")
-        for entry in result["left_in_drop"]:
-            typer.echo(f"  {entry['name']}: {entry['reason']}")
+    for line in status_lines(result):
+        typer.echo(line)
 
 
 @app.command("extend")

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
-from flows.collect import collect_steps
+from flows.collect import COLLECT_TIMEOUT_SECONDS, collect_steps
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, batch_runner, get_app, run_name
 from flows.schedules import unschedule_collect
@@ -27,6 +27,7 @@ def mark_closed(round_id: str, now: str | None) -> str:
 @flow(
     name="hoering-close",
     flow_run_name=run_name("close"),
+    timeout_seconds=COLLECT_TIMEOUT_SECONDS,  # a final collection, then the close
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
     task_runner=batch_runner(),

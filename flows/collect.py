@@ -11,11 +11,16 @@ from flows.adapters.drop_source import left_behind
 from flows.artifacts import publish, tag_run
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
-from flows.services import collecting, ingesting
+from flows.schedules import check_round_schedule
+from flows.services import collecting, ingesting, status
 from flows.services.outbox import deliver
 from flows.services.rounds import get_round
 
 MAX_BATCH_TASKS = 50
+COLLECT_TIMEOUT_SECONDS = 4 * 3600
+"""A backstop, far above a national round's collection: a run that hangs (a server gone quiet
+mid-call) ends TimedOut instead of holding the collect deployment's one slot for ever. Every
+socket hoering opens has its own timeout (HOERING_SOCKET_TIMEOUT); Prefect's client has its own."""
 
 
 @task(name="fetch and store raw", **RETRY)
@@ -49,6 +54,16 @@ def process_batch(round_id: str, raw_ids: list[int], now: str | None) -> dict[st
     }
 
 
+@task(name="check the round's schedule", **PLAIN)
+def check_schedule(round_id: str, now: str | None) -> dict[str, Any]:
+    return check_round_schedule(round_id, now)
+
+
+@task(name="record the collection", **PLAIN)
+def mark_collected(round_id: str, now: str | None, stored: int, processed: int) -> None:
+    status.record_collected(get_app(now), round_id, stored=stored, processed=processed)
+
+
 @task(name="send receipts", **RETRY)
 def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
     report = deliver(get_app(now), round_id, purposes=("receipt", "template_rejected"))
@@ -78,12 +93,14 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
             totals[key] += result[key]
         totals["problems"].extend(result["problems"])
     receipts = send_receipts(round_id, now)
+    mark_collected(round_id, now, fetched["stored"], totals["processed"])
     return {**fetched, **totals, "receipts": receipts["sent"]}
 
 
 @flow(
     name="hoering-collect",
     flow_run_name=run_name("collect"),
+    timeout_seconds=COLLECT_TIMEOUT_SECONDS,
     on_failure=[alert_contact],
     on_crashed=[alert_contact],
     task_runner=batch_runner(),
@@ -92,6 +109,7 @@ def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
     tag_run(round_id)
     with get_app(now).db.transaction() as session:
         get_round(session, round_id)  # an unknown round fails here, before any mail is touched
+    check_schedule(round_id, now)  # with a server: put back a missing close run, reminder, schedule
     result = collect_steps(round_id, now)
     publish(round_id, get_app(now), step="indsamling")
     return result

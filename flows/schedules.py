@@ -8,6 +8,12 @@ scheduled runs of the round that no longer match are deleted (never two close ru
 every 15 minutes is a Cron schedule on the collect deployment with the round id as its parameter
 (slug ``collect-<id>``), removed again when the round closes.
 
+The same function is the check that keeps a round's runs on the server whatever happens to it
+(``ensure_rounds_scheduled``: at every start of serve.py, with ``serve.py --check``, and for its
+own round at the start of every collect): it creates only what is missing, by idempotency key or
+slug, and records an event for each. Runs of the current deadline whose time has passed stay in
+the plan, so a late run waiting for serve.py is never deleted as stale.
+
 Without a server (``PREFECT_API_URL`` empty) or without served deployments all of this is a no-op,
 so the command line and the tests run unchanged.
 """
@@ -15,12 +21,15 @@ so the command line and the tests run unchanged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.core.deadline import reminder_due_at
+
+if TYPE_CHECKING:
+    from flows.bootstrap import App
 
 TIMEZONE = "Europe/Copenhagen"
 COLLECT_CRON = "*/15 * * * *"
@@ -44,8 +53,24 @@ SCHEDULED_STEPS = ("remind", "close", "assemble")
 log = logging.getLogger("hoering.schedules")
 
 
+NO_SERVER = "ingen Prefect-server (PREFECT_API_URL er tom)"
+NO_DEPLOYMENTS = "deployments er ikke oprettet (start deployments/serve.py eller prefect deploy)"
+
+Recorder = Callable[[str, dict[str, Any]], None]
+"""Called with (step, detail) for each run or schedule created on the server."""
+
+
 def round_tag(round_id: str) -> str:
     return f"round:{round_id}"
+
+
+def collect_slug(round_id: str) -> str:
+    return f"collect-{round_id}"
+
+
+def key_prefix(round_id: str) -> str:
+    """Every run hoering plans for a round has an idempotency key starting with this."""
+    return f"hoering:{round_id}:"
 
 
 @dataclass(frozen=True)
@@ -96,7 +121,7 @@ def plan_round(
                 deployment=DEPLOYMENTS[step],
                 scheduled_time=when,
                 # The time is part of the key: the same deadline gives the same run, a moved one a new run.
-                idempotency_key=f"hoering:{round_id}:{step}:{stamp}",
+                idempotency_key=f"{key_prefix(round_id)}{step}:{stamp}",
                 parameters={"round_id": round_id},
                 name=f"{step} · {round_id}",
             )
@@ -118,15 +143,25 @@ def schedule_round(
     *,
     now: datetime | None = None,
     closed: bool = False,
+    on_created: Recorder | None = None,
 ) -> dict[str, Any]:
-    """Create (or find) the round's scheduled runs and drop the ones a moved deadline left behind."""
+    """Make the server hold exactly the runs the round wants; create only what is missing.
+
+    Whatever is created (a run or the collect schedule) is passed to ``on_created`` with its
+    step and time, so the caller can record an event for it. A closed round keeps its runs (the
+    assemble run after the close must still run) and loses its collect schedule.
+    """
     if not server_configured():
-        return {"scheduled": [], "removed": 0, "skipped": "ingen Prefect-server (PREFECT_API_URL er tom)"}
+        return {"scheduled": [], "removed": 0, "created": [], "skipped": NO_SERVER}
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    planned = [] if closed else plan_round(round_id, deadline, reminders, opens, now or datetime.now(UTC))
-    report: dict[str, Any] = {"scheduled": [], "removed": 0, "missing_deployments": []}
+    # Every run of the current deadline, past ones included: a late run still waiting for serve.py
+    # to come back is part of the plan and must not be deleted as stale.
+    wanted = plan_round(round_id, deadline, reminders, opens)
+    cutoff = (now or datetime.now(UTC)).astimezone(UTC)
+    upcoming = [] if closed else [run for run in wanted if run.scheduled_time > cutoff]
+    report: dict[str, Any] = {"scheduled": [], "removed": 0, "created": [], "missing_deployments": []}
     with get_client(sync_client=True) as client:
         deployment_ids: dict[str, Any] = {}
         for step in (*SCHEDULED_STEPS, "collect"):
@@ -135,32 +170,66 @@ def schedule_round(
             except ObjectNotFound:
                 report["missing_deployments"].append(DEPLOYMENTS[step])
         if not deployment_ids:
-            report["skipped"] = (
-                "deployments er ikke oprettet (start deployments/serve.py eller prefect deploy)"
-            )
+            report["skipped"] = NO_DEPLOYMENTS
             return report
-        keep: set[Any] = set()
-        for run in planned:
+        step_ids = [deployment_ids[s] for s in SCHEDULED_STEPS if s in deployment_ids]
+        present = _planned_runs_on_server(client, round_id, step_ids)
+        for run in upcoming:
             if run.step not in deployment_ids:
                 continue
-            flow_run = _create_scheduled_run(run, round_id)
-            keep.add(flow_run.id)
+            flow_run = present.get(run.idempotency_key)
+            if flow_run is None:
+                flow_run = _create_scheduled_run(run, round_id)
+                item = {"step": run.step, "at": run.scheduled_time.isoformat()}
+                report["created"].append(item)
+                if on_created is not None:
+                    on_created(run.step, item)
             report["scheduled"].append(
                 {"step": run.step, "at": run.scheduled_time.isoformat(), "flow_run_id": str(flow_run.id)}
             )
-        step_ids = [deployment_ids[s] for s in SCHEDULED_STEPS if s in deployment_ids]
-        report["removed"] = _remove_stale_runs(client, round_id, step_ids, keep)
+        report["removed"] = _remove_stale_runs(
+            client, round_id, present, {run.idempotency_key for run in wanted}
+        )
         if "collect" in deployment_ids:
-            report["collect_schedule"] = _sync_collect_schedule(
-                client, deployment_ids["collect"], round_id, closed
-            )
+            outcome = _sync_collect_schedule(client, deployment_ids["collect"], round_id, closed)
+            report["collect_schedule"] = outcome
+            if outcome == "created":
+                item = {"step": "collect", "cron": COLLECT_CRON, "slug": collect_slug(round_id)}
+                report["created"].append(item)
+                if on_created is not None:
+                    on_created("collect", item)
     log.info(
-        "Round %s: %d scheduled runs, %d old runs removed.",
+        "Round %s: %d scheduled runs (%d new), %d old runs removed.",
         round_id,
         len(report["scheduled"]),
+        len(report["created"]),
         report["removed"],
     )
     return report
+
+
+def _planned_runs_on_server(client: Any, round_id: str, deployment_ids: list[Any]) -> dict[str, Any]:
+    """The runs hoering planned for this round on the current deployments, in any state, by key.
+
+    Read by deployment: a deployment deleted and registered again has a new id, and the runs of
+    the old one (deleted with it) must count as missing.
+    """
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterTags,
+    )
+
+    if not deployment_ids:
+        return {}
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[round_tag(round_id)])),
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
+        limit=200,
+    )
+    prefix = key_prefix(round_id)
+    return {r.idempotency_key: r for r in runs if (r.idempotency_key or "").startswith(prefix)}
 
 
 def _create_scheduled_run(run: PlannedRun, round_id: str) -> Any:
@@ -178,34 +247,19 @@ def _create_scheduled_run(run: PlannedRun, round_id: str) -> Any:
     )
 
 
-def _remove_stale_runs(client: Any, round_id: str, deployment_ids: list[Any], keep: set[Any]) -> int:
-    """Delete the round's still-Scheduled runs that the current plan does not contain.
+def _remove_stale_runs(client: Any, round_id: str, present: dict[str, Any], keep: set[str]) -> int:
+    """Delete the round's still-Scheduled planned runs that the current plan does not contain.
 
-    Deleted, not cancelled: a cancelled run would keep its idempotency key, and moving the deadline
-    back again would then find that cancelled run instead of scheduling a new one.
+    Only runs hoering planned (their key starts ``hoering:<round>:``) are touched, never a run
+    someone started by hand. Deleted, not cancelled: a cancelled run would keep its idempotency
+    key, and moving the deadline back again would then find that cancelled run instead of
+    scheduling a new one.
     """
-    from prefect.client.schemas.filters import (
-        DeploymentFilter,
-        DeploymentFilterId,
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
     from prefect.client.schemas.objects import StateType
 
-    if not deployment_ids:
-        return 0
-    runs = client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            tags=FlowRunFilterTags(all_=[round_tag(round_id)]),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-        ),
-        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
-    )
     removed = 0
-    for flow_run in runs:
-        if flow_run.id in keep:
+    for key, flow_run in present.items():
+        if key in keep or flow_run.state_type != StateType.SCHEDULED:
             continue
         client.delete_flow_run(flow_run.id)
         removed += 1
@@ -217,7 +271,7 @@ def _sync_collect_schedule(client: Any, deployment_id: Any, round_id: str, close
     from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.schedules import CronSchedule
 
-    slug = f"collect-{round_id}"
+    slug = collect_slug(round_id)
     existing = [s for s in client.read_deployment_schedules(deployment_id) if s.slug == slug]
     if closed:
         for schedule in existing:
@@ -242,11 +296,15 @@ def _sync_collect_schedule(client: Any, deployment_id: Any, round_id: str, close
 def schedule_round_runs(round_id: str, now: str | None = None) -> dict[str, Any]:
     """Schedule (or move) the round's runs from what the database says; called by the open flow."""
     if not server_configured():
-        return {"scheduled": [], "removed": 0, "skipped": "ingen Prefect-server (PREFECT_API_URL er tom)"}
+        return {"scheduled": [], "removed": 0, "created": [], "skipped": NO_SERVER}
     from flows.runtime import get_app
+
+    return _schedule_from_db(get_app(now), round_id, kind="scheduled")
+
+
+def _schedule_from_db(app: App, round_id: str, *, kind: str) -> dict[str, Any]:
     from flows.services.rounds import get_round
 
-    app = get_app(now)
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
     return schedule_round(
@@ -257,7 +315,76 @@ def schedule_round_runs(round_id: str, now: str | None = None) -> dict[str, Any]
         # Real time, not the replay clock (--now): the server starts a run whose time has passed at once.
         now=datetime.now(UTC),
         closed=rnd.closed_at is not None,
+        on_created=_recorder(app, round_id, kind),
     )
+
+
+def _recorder(app: App, round_id: str, kind: str) -> Recorder:
+    """An event per run or schedule created: ``scheduled`` when a round is opened, ``restored``
+    when a check finds it missing (after a re-serve, a re-deploy, a deleted deployment...)."""
+
+    def record(step: str, detail: dict[str, Any]) -> None:
+        with app.db.transaction() as session:
+            rest = {key: value for key, value in detail.items() if key != "step"}
+            app.event(session, round_id, "schedule", kind, run=step, **rest)
+
+    return record
+
+
+def ensure_rounds_scheduled(app: App) -> list[dict[str, Any]]:
+    """The start-up check: every open round has its collect schedule and its planned runs.
+
+    Whatever is missing is created again and recorded as a ``restored`` event; a closed round's
+    collect schedule that is still there is removed (``collect_unscheduled``). Rounds this
+    database does not know are left alone: other hoering installations may share the server.
+    """
+    if not server_configured():
+        return []
+    from sqlalchemy import select
+
+    from flows.adapters.db.tables import RoundRow
+
+    with app.db.transaction() as session:
+        rounds = [(r.id, r.closed_at is not None) for r in session.scalars(select(RoundRow))]
+    collect_slugs = _collect_slugs_on_server()
+    reports = []
+    for round_id, closed in rounds:
+        if closed and collect_slug(round_id) not in collect_slugs:
+            continue  # closed and tidy: nothing to ask the server
+        report = _schedule_from_db(app, round_id, kind="restored")
+        if closed and report.get("collect_schedule") == "removed":
+            _recorder(app, round_id, "collect_unscheduled")("collect", {"slug": collect_slug(round_id)})
+        reports.append({"round": round_id, "closed": closed, **report})
+    restored = sum(len(r["created"]) for r in reports)
+    log.info("Schedule check: %d rounds, %d runs or schedules restored.", len(reports), restored)
+    return reports
+
+
+def check_round_schedule(round_id: str, now: str | None = None) -> dict[str, Any]:
+    """The same check for one round, at the start of each of its collect runs: a work pool has no
+    serve.py start-up, and this puts back a deleted close run or reminder within 15 minutes.
+    Never fails the collect: a problem here is logged and returned, and collection goes on."""
+    if not server_configured():
+        return {"created": [], "skipped": NO_SERVER}
+    from flows.runtime import get_app
+
+    try:
+        return _schedule_from_db(get_app(now), round_id, kind="restored")
+    except Exception as exc:
+        log.warning("Round %s: the schedule check failed (%s); collecting anyway.", round_id, exc)
+        return {"created": [], "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _collect_slugs_on_server() -> set[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            deployment_id = client.read_deployment_by_name(DEPLOYMENTS["collect"]).id
+        except ObjectNotFound:
+            return set()
+        return {s.slug for s in client.read_deployment_schedules(deployment_id) if s.slug}
 
 
 def unschedule_collect(round_id: str) -> str:

@@ -7,15 +7,18 @@ round; the rules are the same as the log's (``assembling.counted_clause``, ``par
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from flows.adapters.db.tables import OutboxRow, PartyRow, RawMessageRow, ResponseRow
+from flows.adapters.db.tables import EventRow, OutboxRow, PartyRow, RawMessageRow, ResponseRow
 from flows.adapters.drop_source import left_behind
 from flows.bootstrap import App
 from flows.core.danish import danish_key
+from flows.core.deadline import reminder_due_at
+from flows.core.model import Round
 from flows.core.quality import clean_text
 from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
 from flows.services.outbox import invitation_states
@@ -42,6 +45,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
                 .group_by(ResponseRow.kind)
             ).all()
         )
+        stands = _where_it_stands(session, rnd, app.now())
     return {
         "round": rnd.id,
         "title": clean_text(rnd.title),
@@ -56,6 +60,57 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         "left_in_drop": [{"name": e.name, "reason": e.reason, "since": e.since.isoformat()} for e in left],
         "items": kinds,
         "outbox": dict(outbox),
+        **stands,
+    }
+
+
+COLLECTED = "collected"
+"""The event kind a finished collection records; ``last_collect`` is the newest one."""
+
+
+def record_collected(app: App, round_id: str, **counts: int) -> None:
+    """Mark a collection of the round as finished, at the service clock (as ingesting's events)."""
+    with app.db.transaction() as session:
+        session.add(
+            EventRow(
+                round_id=round_id,
+                run_id=app.run_id,
+                step="collect",
+                kind=COLLECTED,
+                at=app.now(),
+                detail=counts,
+            )
+        )
+
+
+def _where_it_stands(session: Session, rnd: Round, now: datetime) -> dict[str, Any]:
+    """Open or closed, per-party deadlines, the next reminder due, and the last collection."""
+    extended = session.execute(
+        select(PartyRow.name, PartyRow.extended_until).where(
+            PartyRow.round_id == rnd.id,
+            PartyRow.active.is_(True),
+            PartyRow.extended_until.is_not(None),
+        )
+    ).all()
+    due = sorted(
+        when
+        for when in (reminder_due_at(rnd.deadline, offset).astimezone(UTC) for offset in rnd.reminders)
+        if now < when < rnd.deadline
+    )
+    last = session.scalar(
+        select(func.max(EventRow.at)).where(
+            EventRow.round_id == rnd.id, EventRow.step == "collect", EventRow.kind == COLLECTED
+        )
+    )
+    return {
+        "state": "closed" if rnd.closed_at else "open",
+        "extended_deadlines": [
+            {"party": name, "until": until.isoformat()}
+            for name, until in sorted(extended, key=lambda row: (row[1], danish_key(row[0])))
+            if until is not None
+        ],
+        "next_reminder": due[0].isoformat() if due and rnd.closed_at is None else None,
+        "last_collect": last.isoformat() if last else None,
     }
 
 

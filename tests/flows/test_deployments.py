@@ -81,7 +81,8 @@ def test_yaml_collect_schedule_is_the_one_rounds_get() -> None:
 
 
 def test_no_deployment_carries_a_fixed_schedule() -> None:
-    # Per-round schedules are added by `hoering open`; a yaml `schedules:` list would replace them on deploy.
+    # Per-round schedules are added by `hoering open`; a yaml `schedules:` list would replace them on
+    # deploy, and so would `schedules: []` (only an absent key means "keep").
     assert all("schedules" not in d for d in yaml_deployments())
 
 
@@ -157,3 +158,20 @@ def test_serve_builds_every_deployment_without_schedules() -> None:
         assert deployment.entrypoint.startswith("flows.")
     by_name = {d.name: d for d in deployments}
     assert by_name["collect"].concurrency_limit == 1
+
+
+def test_serve_leaves_the_schedules_out_of_what_it_registers() -> None:
+    # An empty list would replace the rounds' collect schedules whenever one of them lacks a slug
+    # (deployments/README.md §3a); a field left out is "keep what is there".
+    for deployment in load_serve().build_deployments():
+        assert "schedules" not in deployment.model_fields_set
+        assert "schedules" not in deployment.model_dump(exclude_unset=True)
+
+
+def test_collect_and_close_have_a_timeout() -> None:
+    from flows.close_round import close_round
+    from flows.collect import COLLECT_TIMEOUT_SECONDS, collect
+
+    assert collect.timeout_seconds == COLLECT_TIMEOUT_SECONDS
+    assert close_round.timeout_seconds == COLLECT_TIMEOUT_SECONDS
+    assert COLLECT_TIMEOUT_SECONDS >= 3600  # a national round's collection fits well inside
