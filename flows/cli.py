@@ -64,13 +64,26 @@ def main_options(now: NowOption = None) -> None:
 
 
 def _run(step: str, call: Any) -> Any:
+    import httpx
+
     from flows.core.errors import HoeringError
+    from flows.settings import redact_url
 
     try:
         return call()
     except HoeringError as exc:
         typer.echo(f"hoering {step}: {exc}", err=True)
         raise typer.Exit(1) from None
+    except httpx.TransportError as exc:
+        # hoering's own network I/O is SMTP, IMAP and msal (requests): an httpx error that ends a
+        # command is the Prefect API's (the operators' guide, §3b, says what then happened)
+        server = redact_url(os.environ.get("PREFECT_API_URL") or "") or "Prefects midlertidige server"
+        typer.echo(
+            f"hoering {step}: Prefect-serveren svarer ikke ({server}; {type(exc).__name__}). "
+            "Det gemte er gemt én gang; kør kommandoen igen, når serveren svarer.",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     except Exception as exc:
         typer.echo(f"hoering {step}: fejl: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -1,4 +1,8 @@
-"""Flow: send the reminders that are due, to parties that have not responded."""
+"""Flow: send the reminders that are due, to parties that have not responded.
+
+Reminders the mail server did not take stay in the outbox; the run then fails with one Danish
+line saying how many wait and from when a rerun sends them (as ``invite`` does).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
+from flows.core.errors import InvitationsWaitingError
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
@@ -35,4 +40,10 @@ def remind(round_id: str, now: str | None = None) -> dict[str, Any]:
     queued = queue_reminders(round_id, now)
     result = {"queued": queued, **deliver_reminders(round_id, now)}
     publish(round_id, get_app(now), step="påmindelser")
+    # as invite: reminders the mail server did not take fail the run with when to run it again
+    waiting = inviting.waiting_invitations(get_app(now), round_id, purpose="reminder")
+    if waiting.count:
+        raise InvitationsWaitingError(
+            waiting.count, result["sent"], waiting.retry_at, unreached=waiting.unreached, command="remind"
+        )
     return result

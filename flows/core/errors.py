@@ -7,6 +7,7 @@ written for a case worker (in Danish where a case worker reads them).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from flows.core.danish import deadline_text
 
@@ -49,17 +50,25 @@ class LogEditConflictError(HoeringError):
 
 
 class InvitationsWaitingError(HoeringError):
-    """Invitations left in the outbox for a retry: the run did not do its whole job."""
+    """Invitations (or reminders) left in the outbox for a retry: the run did not do its whole job."""
 
-    def __init__(self, waiting: int, sent: int, retry_at: datetime | None, *, unreached: bool) -> None:
+    WORDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "invite": ("invitation", "invitationer"),
+        "remind": ("påmindelse", "påmindelser"),
+    }
+
+    def __init__(
+        self, waiting: int, sent: int, retry_at: datetime | None, *, unreached: bool, command: str = "invite"
+    ) -> None:
         self.waiting, self.sent, self.retry_at = waiting, sent, retry_at
-        what, them = ("invitation venter", "den") if waiting == 1 else ("invitationer venter", "de")
+        one, many = self.WORDS[command]
+        what, them = (f"{one} venter", "den") if waiting == 1 else (f"{many} venter", "de")
         why = "mailserveren ikke kunne nås" if unreached else "mailserveren bad om at prøve igen senere"
         # rounded up to the minute shown: a rerun at the minute named must find them due
         when = "" if retry_at is None else f" fra {deadline_text(_next_minute(retry_at))}"
         super().__init__(
             f"{waiting} {what} på at blive sendt, fordi {why} ({sent} sendt). "
-            f"Kør hoering invite igen{when}, så sendes {them}."
+            f"Kør hoering {command} igen{when}, så sendes {them}."
         )
 
 

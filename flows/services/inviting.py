@@ -71,15 +71,15 @@ class Waiting:
     unreached: bool  # some got no answer from the mail server at all (no connection)
 
 
-def waiting_invitations(app: App, round_id: str) -> Waiting:
-    """How many of the round's invitations wait for a retry, and when the first may go.
+def waiting_invitations(app: App, round_id: str, purpose: str = "invitation") -> Waiting:
+    """How many of the round's invitations (or reminders) wait for a retry, and when the first may go.
 
     Counted in the outbox after the run, not from this run's report: a rerun before the
     backoff is over attempts nothing, and must still say that invitations are waiting.
     """
     waiting = (
         OutboxRow.round_id == round_id,
-        OutboxRow.purpose == "invitation",
+        OutboxRow.purpose == purpose,
         OutboxRow.state.in_([s.value for s in DUE_STATES]),
     )
     with app.db.transaction() as session:

@@ -219,6 +219,7 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
         # Failed with a clear state: one line saying the command and why, no traceback.
         last = [line for line in ended["stderr"].splitlines() if line.startswith("hoering collect:")]
         assert last, ended["stderr"][-3000:]
+        assert "Prefect-serveren svarer ikke" in last[-1], last
         assert "Traceback" not in ended["stderr"]
     half = counts(database)
     print(f"after the first collect: {half}")

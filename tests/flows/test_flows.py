@@ -160,3 +160,26 @@ def test_a_permanent_error_fails_fast(
     assert state.is_failed()
     assert calls["n"] == 1
     assert state.message
+
+
+def test_reminders_the_mail_server_did_not_take_fail_the_run_with_when_to_retry(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No SMTP server: `remind` does not end as done; its state says how many wait and for when."""
+    from flows.invite import invite
+    from flows.open_round import open_round
+    from flows.remind import remind
+    from tests.support.smtpserver import free_port
+
+    open_round(str(write_round_file(tmp_path / "round")), now=CLOCK["open"])
+    invite(ROUND_ID, now=CLOCK["invite"])  # to the .eml outbox: both parties invited
+    monkeypatch.setenv("HOERING_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody listens
+    monkeypatch.setenv("HOERING_SEND_RATE_PER_MINUTE", "0")
+    state = remind(ROUND_ID, now="2025-10-22T08:00:00+02:00", return_state=True)  # the 3-day one is due
+
+    assert state.is_failed()
+    assert "2 påmindelser venter på at blive sendt, fordi mailserveren ikke kunne nås (0 sendt)" in str(
+        state.message
+    )
+    assert "Kør hoering remind igen fra onsdag den 22. oktober 2025 kl. 08.01" in str(state.message)
+    assert {r.state for r in outbox_rows("reminder")} == {"temp_failed"}
