@@ -92,6 +92,6 @@ def compose(out: Outgoing) -> EmailMessage:
     return message
 
 
-def attachment_from_path(path: Path) -> OutgoingAttachment:
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return OutgoingAttachment(path.name, path.read_bytes(), content_type)
+def attachment_from_path_type(path: Path) -> str:
+    """The content type an attachment named like ``path`` is sent with."""
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

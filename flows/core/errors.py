@@ -75,3 +75,15 @@ class InvitationsWaitingError(HoeringError):
 def _next_minute(moment: datetime) -> datetime:
     whole = moment.replace(second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(minutes=1)
+
+
+class DraftUnavailableError(HoeringError):
+    """A document of the round is gone, or is no longer a regular file, at send time."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"Udkastet {name!r} kan ikke vedhæftes: filen findes ikke længere, eller den er skiftet ud "
+            "med et link eller en mappe. Intet er sendt; læg filen tilbage og kør hoering open og "
+            "derefter kommandoen igen."
+        )

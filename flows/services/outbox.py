@@ -8,6 +8,7 @@ re-sent with the same Message-ID, flagged as a possible duplicate.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +23,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import OutboxRow, RoundRow
-from flows.adapters.mail_compose import Outgoing, OutgoingAttachment, attachment_from_path, compose
+from flows.adapters.mail_compose import Outgoing, OutgoingAttachment, attachment_from_path_type, compose
 from flows.adapters.ports import SendResult
+from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
+from flows.core.errors import DraftUnavailableError
 from flows.core.model import OutboxState
 from flows.core.sending import next_attempt
 
@@ -170,11 +173,27 @@ def _record(
         )
 
 
+def _draft(path: Path) -> OutgoingAttachment:
+    """A document of the round, read again at send time as the regular file ``open`` accepted.
+
+    The stored path is the resolved one, so a symlink (or a fifo, a folder) found there now was
+    put in since: it is not followed. A draft that is gone stops the sending (the claim's
+    transaction rolls back, the row stays due) instead of an invitation going out without it.
+    """
+    try:
+        fd, _info = open_regular(path)
+    except OSError as exc:
+        raise DraftUnavailableError(path.name) from exc
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
+    return OutgoingAttachment(path.name, data, attachment_from_path_type(path))
+
+
 def render_row(app: App, row: OutboxRow, rnd: RoundRow) -> EmailMessage:
     payload = row.payload
     attachments: list[OutgoingAttachment] = []
     if row.purpose == "invitation":
-        attachments = [attachment_from_path(Path(p)) for p in rnd.documents if Path(p).is_file()]
+        attachments = [_draft(Path(p)) for p in rnd.documents]
         if payload.get("template_party"):
             attachments.append(_template_attachment(rnd, str(payload["template_party"])))
     return compose(

@@ -526,3 +526,33 @@ def test_template_from_a_new_address_finds_a_party_whose_name_holds_a_bidi_contr
     assembly = assembling.build_assembly(app, "test-runde")
 
     assert [r.party for r in assembly.on_time] == ["Ældrerådet"]  # the name is stored cleaned
+
+
+@pytest.mark.parametrize("swap", ["symlink", "gone"])
+def test_a_draft_swapped_or_gone_after_open_stops_the_invitations(tmp_path: Path, swap: str) -> None:
+    """The draft is read again at send time without following a link: a link put in its place
+    (here to another round's file) or a missing draft sends nothing, and the rows stay due."""
+    from flows.core.errors import DraftUnavailableError
+
+    app = make_app(tmp_path)
+    draft = tmp_path / "round" / "udkast.pdf"
+    secret = tmp_path / "other-round.sqlite3"
+    secret.write_bytes(b"SQLite format 3\x00 another round's responses")
+    draft.unlink()
+    if swap == "symlink":
+        draft.symlink_to(secret)
+
+    with pytest.raises(DraftUnavailableError, match=r"udkast\.pdf"):
+        inviting.invite(app, "test-runde")
+
+    outbox = app.settings.outbox_dir
+    assert not list(outbox.rglob("*.eml"))
+    with app.db.transaction() as session:
+        states = set(session.scalars(select(OutboxRow.state).where(OutboxRow.purpose == "invitation")))
+    assert states == {"pending"}
+
+    draft.unlink(missing_ok=True)
+    draft.write_bytes(b"%PDF-1.4 udkast")
+    sent = inviting.invite(app, "test-runde")
+    assert sent.delivery.sent == 3
+    assert all(b"another round" not in p.read_bytes() for p in outbox.rglob("*.eml"))
