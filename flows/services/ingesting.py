@@ -12,7 +12,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -228,9 +228,10 @@ def _judge(app: App, ctx: _Context, raw: _Raw, parsed: ParsedMessage, collecting
     deadline = effective_deadline(ctx.rounds[round_id].deadline, party.extended_until if party else None)
     holds = [verdict.hold] if verdict.hold else []
     if verdict.kind == Kind.RESPONSE:
-        holds += receipt_time_holds(
-            raw.received_at, ctx.rounds[round_id].opens, raw.collected_at or app.now()
-        )
+        # "In the future" means later than the moment the message was really fetched: under
+        # --now (a replay) the service clock lies behind the real receipt times by design
+        fetched = max(raw.collected_at or app.now(), datetime.now(UTC))
+        holds += receipt_time_holds(raw.received_at, ctx.rounds[round_id].opens, fetched)
     item = _Item(
         raw=raw,
         parsed=parsed,

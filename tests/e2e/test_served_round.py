@@ -227,7 +227,8 @@ def artifact(key: str) -> Any:
     return found[0]
 
 
-def deliver(served: dict[str, Any], message: EmailMessage) -> None:
+def deliver(served: dict[str, Any], message: EmailMessage, received: datetime) -> None:
+    """Into the inbox as our server delivers it: INTERNALDATE, or the Maildir name, is ``received``."""
     if IMAP_URL:
         parts = urlsplit(IMAP_URL)
         with imaplib.IMAP4(parts.hostname or "127.0.0.1", parts.port or 143, timeout=30) as imap:
@@ -235,13 +236,13 @@ def deliver(served: dict[str, Any], message: EmailMessage) -> None:
             imap.append(
                 (parts.path.strip("/") or "INBOX"),
                 "",
-                imaplib.Time2Internaldate(time.time()),
+                imaplib.Time2Internaldate(received.timestamp()),
                 message.as_bytes(),
             )
         return
     new = served["data_dir"] / "inbox" / "new"
     new.mkdir(parents=True, exist_ok=True)
-    (new / f"{int(time.time())}.{uuid.uuid4().hex}.mx:2,").write_bytes(message.as_bytes())
+    (new / f"{int(received.timestamp())}.{uuid.uuid4().hex}.mx:2,").write_bytes(message.as_bytes())
 
 
 def fetch_task_runs(flow_run_id: Any) -> list[Any]:
@@ -263,7 +264,8 @@ def test_a_round_runs_through_the_served_deployments(served: dict[str, Any]) -> 
     invited = run("invite", round_id, round_id=round_id, now=CLOCK["invite"])
     assert len(list((served["data_dir"] / "outbox").rglob("*.eml"))) >= len(PARTIES)
 
-    deliver(served, reply(PARTIES["Foreningen Alfa"], round_id, datetime(2025, 10, 20, 8, tzinfo=UTC)))
+    received = datetime(2025, 10, 20, 8, tzinfo=UTC)
+    deliver(served, reply(PARTIES["Foreningen Alfa"], round_id, received), received)
     if served["proxy"] is not None:
         served["proxy"].armed.set()  # the next IMAP connection is reset: the fetch task must retry
     collected = run("collect", round_id, round_id=round_id, now=CLOCK["collect"])
