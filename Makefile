@@ -19,8 +19,8 @@ test:
 	bash tests/run.sh
 
 lint: venv
-	$(VENV)/bin/ruff check flows tests deployments sql
-	$(VENV)/bin/ruff format --check flows tests deployments sql
+	$(VENV)/bin/ruff check flows tests deployments sql setup.py
+	$(VENV)/bin/ruff format --check flows tests deployments sql setup.py
 	$(VENV)/bin/mypy
 
 clean:
