@@ -23,6 +23,8 @@ NowOption = Annotated[
     typer.Option("--now", help="Kør, som om uret viste dette ISO-8601-tidspunkt (med UTC-offset)."),
 ]
 _state: dict[str, Any] = {"now": None}
+# sysexits.h EX_TEMPFAIL: nothing was wrong and nothing was done; the next run does the work.
+COLLECT_RUNNING_EXIT = 75
 
 
 def prepare_prefect_environment() -> None:
@@ -115,6 +117,9 @@ def collect_cmd(round_id: str) -> None:
     from flows.collect import collect
 
     result = _run("collect", lambda: collect(round_id, now=_now()))
+    if "skipped" in result:  # another collect holds the lease: one line, exit 75 (EX_TEMPFAIL)
+        typer.echo(f"hoering collect: {result['skipped']}", err=True)
+        raise typer.Exit(COLLECT_RUNNING_EXIT)
     typer.echo(
         f"Hentet {result['fetched']}, nye {result['stored']}, behandlet {result['processed']} "
         f"({result['responses']} svar, {result['set_aside']} lagt til side)."
