@@ -67,8 +67,10 @@ def main_options(now: NowOption = None) -> None:
 
 def _run(step: str, call: Any) -> Any:
     from flows.core.errors import HoeringError
+    from flows.runtime import start_temporary_server
 
     try:
+        start_temporary_server()  # one that dies with this command, even on a SIGKILL
         return call()
     except HoeringError as exc:
         typer.echo(f"hoering {step}: {exc}", err=True)

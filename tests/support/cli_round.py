@@ -71,13 +71,18 @@ class CliRound:
         self.corpus: CorpusInfo
 
     def __enter__(self) -> CliRound:
+        self.tmp_path.mkdir(parents=True, exist_ok=True)
         if self.backend == "postgresql":
             base = os.environ.get("HOERING_TEST_PG_URL")
             if not base:
-                pytest.skip("HOERING_TEST_PG_URL is unset: run the suite with `make test`, which starts PostgreSQL")
+                pytest.skip(
+                    "HOERING_TEST_PG_URL is unset: run the suite with `make test`, which starts PostgreSQL"
+                )
             self.database_url = self._stack.enter_context(fresh_database(base))
         if self.prefect == "server" and not os.environ.get("HOERING_TEST_PREFECT_API_URL"):
-            pytest.skip("HOERING_TEST_PREFECT_API_URL is unset: run `make test`, which starts a prefect server")
+            pytest.skip(
+                "HOERING_TEST_PREFECT_API_URL is unset: run `make test`, which starts a prefect server"
+            )
         self.corpus = generate(self.messages, self.tmp_path / "corpus", seed=self.seed, parties=12)
         return self
 
@@ -89,6 +94,12 @@ class CliRound:
     @property
     def round_id(self) -> str:
         return self.corpus.round_id
+
+    @property
+    def distinct(self) -> int:
+        """Messages that must be stored: identical re-sends (same bytes) are one message."""
+        lines = self.corpus.truth.read_text(encoding="utf-8").splitlines()
+        return len({json.loads(line)["sha256"] for line in lines})
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HOERING_", "PREFECT_"))}
@@ -112,7 +123,9 @@ class CliRound:
     def argv(self, *args: str) -> list[str]:
         return [HOERING, "--now", _NOW.get(args[0], COLLECT_NOW), *args]
 
-    def hoering(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def hoering(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             self.argv(*args),
             capture_output=True,
@@ -152,11 +165,15 @@ class CliRound:
 
             return Counts(
                 stored=count(select(func.count()).select_from(RawMessageRow)),
-                counted=count(select(func.count()).select_from(ResponseRow).where(ResponseRow.kind == "response")),
+                counted=count(
+                    select(func.count()).select_from(ResponseRow).where(ResponseRow.kind == "response")
+                ),
                 responses=count(select(func.count()).select_from(ResponseRow)),
                 remarks=count(select(func.count()).select_from(RemarkRow)),
                 outbox=count(select(func.count()).select_from(OutboxRow)),
-                outbox_sent=count(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "sent")),
+                outbox_sent=count(
+                    select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "sent")
+                ),
                 eml_files=sum(1 for _ in (self.data_dir / "outbox").rglob("*.eml")),
                 attempts=count(select(func.coalesce(func.sum(RawMessageRow.attempts), 0))),
             )

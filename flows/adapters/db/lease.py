@@ -109,14 +109,14 @@ class Lease:
             if cast(CursorResult[object], created).rowcount == 1:
                 return None
             current = session.execute(
-                select(CollectLeaseRow.holder, CollectLeaseRow.expires_at).where(CollectLeaseRow.name == self.name)
+                select(CollectLeaseRow.holder, CollectLeaseRow.expires_at).where(
+                    CollectLeaseRow.name == self.name
+                )
             ).one()
             free = [table.c.expires_at <= now, table.c.holder == self.holder]
             if _dead_here(current.holder):
                 free.append(table.c.holder == current.holder)
-            taken = session.execute(
-                update(table).where(table.c.name == self.name, or_(*free)).values(values)
-            )
+            taken = session.execute(update(table).where(table.c.name == self.name, or_(*free)).values(values))
             if cast(CursorResult[object], taken).rowcount == 1:
                 if current.expires_at > now and current.holder != self.holder:
                     log.info("took over the %s lease of a process that died on this host", self.name)
