@@ -122,9 +122,13 @@ class _Campaign:
 
     def _delivered_distinct(self) -> int:
         lines = self.round.corpus.truth.read_text(encoding="utf-8").splitlines()
-        names = {p.name for p in self.staged[: self.delivered]}
+        staged = {p.name for p in self.staged}
+        delivered = {p.name for p in self.staged[: self.delivered]}
         truth = [json.loads(line) for line in lines]
-        return len({t["sha256"] for t in truth if Path(t["file"]).name in names})
+        # Files the corpus put in cur/ were never staged: the first collect takes them.
+        return len(
+            {t["sha256"] for t in truth if (name := Path(t["file"]).name) in delivered or name not in staged}
+        )
 
     def _new_round(self) -> str:
         """A copy of the round file under a new id and reply-to, opened: fresh invitations to send."""
@@ -135,7 +139,22 @@ class _Campaign:
         text = text.replace("hoering-bench@kk.example", f"hoering-{round_id}@kk.example", 1)
         path = self.round.corpus.round_file.with_name(f"{round_id}.toml")
         path.write_text(text, encoding="utf-8")
-        self._run("open", str(path))
+        # Opened in this process (opening is not under test here): a command less per kill.
+        from flows.bench.stages import OPEN_NOW
+        from flows.bootstrap import bootstrap
+        from flows.services.opening import open_round
+        from flows.settings import Settings
+
+        settings = Settings(
+            data_dir=self.round.data_dir,
+            database_url=self.round.database_url,
+            now=datetime.fromisoformat(OPEN_NOW),
+        )
+        app = bootstrap(settings)
+        try:
+            open_round(app, path)
+        finally:
+            app.db.dispose()
         return round_id
 
     # ------------------------------------------------------------------ running
