@@ -170,7 +170,7 @@ class _Campaign:
         print(f"FAIL: {text}", file=sys.stderr, flush=True)
 
     def _kill(self, step: str, *args: str) -> None:
-        delay = self.rng.uniform(0.0, self.report.step_seconds[step] * 1.1)
+        delay = self.rng.uniform(0.0, self.report.step_seconds[step] * 0.9)
         process = self.round.start(step, *args)
         time.sleep(delay)
         running = process.poll() is None
