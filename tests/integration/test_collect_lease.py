@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -164,3 +165,17 @@ def test_two_concurrent_collects_store_once_count_no_attempt_and_log_nothing_per
                 .where((RawMessageRow.attempts > 0) | RawMessageRow.error.is_not(None))
             )
             assert troubled == 0
+
+
+def test_a_long_collect_keeps_its_lease_by_renewing_it(any_db_app: App) -> None:
+    """The heartbeat renews a 4-second lease every second: 8 seconds on, no one else can take it."""
+    holder = Lease(any_db_app.db, "collect", 4)
+    assert holder.try_take() is None
+    holder.keep_alive()
+    try:
+        time.sleep(8)
+        assert Lease(any_db_app.db, "collect", 4).try_take() is not None
+        assert not holder.lost
+    finally:
+        holder.release()
+    assert Lease(any_db_app.db, "collect", 4).try_take() is None
