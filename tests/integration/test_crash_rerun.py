@@ -18,6 +18,7 @@ from tests.support.crash_campaign import run_campaign
 KILLS = {"sqlite": 25, "postgresql": 25}
 
 
+@pytest.mark.timeout(1800)  # 50 commands or more per backend; several minutes on a busy machine
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_kills_at_random_points_then_reruns_give_everything_exactly_once(
     tmp_path: Path, backend: str

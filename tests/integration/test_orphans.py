@@ -31,6 +31,7 @@ def _wait_for(condition: object, timeout: float = 120.0) -> bool:
     return False
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("moment", ["server up", "workers busy"])
 def test_a_sigkilled_collect_leaves_no_process_and_a_rerun_is_exact(tmp_path: Path, moment: str) -> None:
     """Before: Prefect's temporary server and the parse workers lived on under pid 1."""
