@@ -23,6 +23,8 @@ NowOption = Annotated[
     typer.Option("--now", help="Kør, som om uret viste dette ISO-8601-tidspunkt (med UTC-offset)."),
 ]
 _state: dict[str, Any] = {"now": None}
+# sysexits.h EX_TEMPFAIL: nothing was wrong and nothing was done; the next run does the work.
+COLLECT_RUNNING_EXIT = 75
 
 
 def prepare_prefect_environment() -> None:
@@ -63,13 +65,16 @@ def main_options(now: NowOption = None) -> None:
     _state["now"] = _parse_now(now) or _parse_now(os.environ.get("HOERING_NOW") or None)
 
 
-def _run(step: str, call: Any) -> Any:
+def _run(step: str, call: Any, *, flow: bool = True) -> Any:
     import httpx
 
     from flows.core.errors import HoeringError
+    from flows.runtime import start_temporary_server
     from flows.settings import redact_url
 
     try:
+        if flow:
+            start_temporary_server()  # one that dies with this command, even on a SIGKILL
         return call()
     except HoeringError as exc:
         typer.echo(f"hoering {step}: {exc}", err=True)
@@ -105,7 +110,7 @@ def open_cmd(
     path = round_file.resolve()
     # The file is checked before Prefect starts: a typo is reported in a second, not after the
     # temporary server's start-up. The flow checks it again (it may run on its own, from a deployment).
-    _run("open", lambda: load_round_file(path))
+    _run("open", lambda: load_round_file(path), flow=False)
     from flows.open_round import open_round
 
     result = _run("open", lambda: open_round(str(path), now=_now(), force=force))
@@ -144,6 +149,9 @@ def collect_cmd(round_id: str) -> None:
     from flows.collect import collect
 
     result = _run("collect", lambda: collect(round_id, now=_now()))
+    if "skipped" in result:  # another collect holds the lease: one line, exit 75 (EX_TEMPFAIL)
+        typer.echo(f"hoering collect: {result['skipped']}", err=True)
+        raise typer.Exit(COLLECT_RUNNING_EXIT)
     typer.echo(
         f"Hentet {result['fetched']}, nye {result['stored']}, behandlet {result['processed']} "
         f"({result['responses']} svar, {result['set_aside']} lagt til side)."

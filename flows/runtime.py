@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import imaplib
+import os
 import smtplib
 import socket
+import threading
 import tomllib
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from flows.adapters.lifeline import watch_parent
 from flows.bootstrap import App, bootstrap
 from flows.core.errors import HoeringError
 from flows.settings import Settings
@@ -112,7 +115,28 @@ def batch_runner() -> Any:
     """
     settings = Settings()
     if settings.batch_processes > 0:
-        return ProcessPoolTaskRunner(max_workers=settings.batch_processes)
+        # Each worker ends itself once this process is gone (a SIGKILLed run leaves none behind).
+        return ProcessPoolTaskRunner(
+            max_workers=settings.batch_processes, initializer=watch_parent, initargs=(os.getpid(),)
+        )
     # SQLite has one writer: a second thread would only wait in SQLite's busy handler.
     threads = 1 if settings.resolved_database_url.startswith("sqlite") else 2
     return ThreadPoolTaskRunner(max_workers=threads)
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary server now, from the main thread, when a run will need one.
+
+    Prefect would start it on first use from whichever thread asks first; started here it gets
+    ``PR_SET_PDEATHSIG`` tied to the main thread, so it dies with the command even on a SIGKILL
+    (``flows/adapters/lifeline.py``). A no-op with ``PREFECT_API_URL`` set or ephemeral mode off.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return  # the death signal would follow this thread, not the process: leave it to Prefect
+    from flows.adapters.temporary_server import TemporaryServer
+
+    TemporaryServer().start()

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default_factory=lambda: os.cpu_count() or 1,
         description="processes that parse a large batch; 0 or 1: in the calling process",
     )
+    collect_lease_seconds: float = Field(
+        120.0, description="a collect's lease; a killed collect blocks the next for at most this"
+    )
+    collect_wait_seconds: float = Field(5.0, description="how long a collect waits for another to end")
     max_message_bytes: int = Field(25 * 1024 * 1024, description="larger items: kept whole, not parsed")
     letterhead: Path | None = Field(None, description="base .docx for the note; default config/")
     oauth_tenant: str | None = Field(None, description="Entra ID tenant (GUID or domain) for ?auth=oauth2")

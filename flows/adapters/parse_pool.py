@@ -7,23 +7,34 @@ writes the attachments to the file store, so only file paths go out and ``Parsed
 objects without attachment bytes come back. File writes then overlap the batch's database work.
 
 Workers start with ``spawn``: forking a process that runs Prefect's or SQLAlchemy's threads can
-copy a held lock. A worker that dies (the pool is then broken) never loses a message: the batch is
-parsed again in the calling process, which is exactly what a small batch does anyway.
+copy a held lock. A worker that dies (the pool is then broken) never loses a message: the rest of
+the batch is parsed again in the calling process, which is exactly what a small batch does anyway.
+Each worker ends itself when the calling process is gone (``lifeline.watch_parent``).
+
+A worker killed while it writes its result leaves half a message in the result pipe: the pool's
+manager thread then waits for the rest forever (the other workers hold the pipe open), and the
+stdlib never reports the pool broken. So results are awaited a second at a time; when a worker
+has died and the pool still has not said so after ``_BROKEN_GRACE_SECONDS``, the other workers
+are killed too. That closes the pipe, the manager sees the end of it and breaks the pool.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flows.adapters.dropped import parse_dropped_file, parse_too_large
+from flows.adapters.lifeline import watch_parent
 from flows.adapters.mailparse import parse_message
 from flows.adapters.raw_store import HEAD_BYTES, RawStore
 from flows.core.message import ParsedMessage
@@ -32,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # Below this many messages a pool costs more (pickling, a worker's first imports) than it saves.
 POOL_MIN_MESSAGES = 64
+_BROKEN_GRACE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -75,14 +87,58 @@ def parse_all(
     chunk = max(1, min(32, len(items) // (workers * 4)))
     done = 0
     try:
-        n = len(items)
-        for result in pool.map(_parse_or_error, items, [max_bytes] * n, [folder] * n, chunksize=chunk):
-            done += 1
-            yield result
+        futures = [
+            pool.submit(_parse_chunk, items[start : start + chunk], max_bytes, folder)
+            for start in range(0, len(items), chunk)
+        ]
+        for future in futures:
+            for result in _result(pool, future):
+                done += 1
+                yield result
     except BrokenProcessPool:
         log.warning("a parse worker died; parsing the rest of the batch in this process")
         _forget(workers)
         yield from (_parse_or_error(item, max_bytes, folder) for item in items[done:])
+
+
+def _unblock(pool: ProcessPoolExecutor, processes: dict[int, Any]) -> None:
+    """End every worker and close this process's end of the result pipe (3.11-3.13 internals).
+
+    The manager thread then reads end-of-file instead of waiting for the rest of a half-written
+    result, and breaks the pool; without this it would also hang this process's exit (the
+    stdlib joins that thread at exit).
+    """
+    for process in list(processes.values()):
+        process.kill()
+    for process in list(processes.values()):
+        process.join()
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
+
+
+def _parse_chunk(
+    items: Sequence[StoredMessage], max_bytes: int, files_dir: str | None
+) -> list[ParsedMessage | Exception]:
+    return [_parse_or_error(item, max_bytes, files_dir) for item in items]
+
+
+def _result(pool: ProcessPoolExecutor, future: Future[list[ParsedMessage | Exception]]) -> Any:
+    """The future's result; BrokenProcessPool, never a hang, when a worker died (see above)."""
+    died_at: float | None = None
+    killed = False
+    while not wait([future], timeout=1.0).done:
+        processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+        if died_at is None and any(p.exitcode is not None for p in list(processes.values())):
+            died_at = time.monotonic()
+        if died_at is None or time.monotonic() - died_at < _BROKEN_GRACE_SECONDS:
+            continue
+        if killed:  # the pool did not break even with every worker gone: give up on it
+            raise BrokenProcessPool("a parse worker died and the pool did not recover")
+        log.warning("a parse worker died mid-result; stopping the others so the pool breaks")
+        _unblock(pool, processes)
+        died_at, killed = time.monotonic(), True
+    return future.result()
 
 
 def _parse_or_error(item: StoredMessage, max_bytes: int, files_dir: str | None) -> ParsedMessage | Exception:
@@ -134,7 +190,9 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     with _lock:
         if workers not in _pools:
             context = multiprocessing.get_context("spawn")
-            _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            _pools[workers] = ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
+            )
         return _pools[workers]
 
 

@@ -4,11 +4,17 @@ Two phases with a commit between them. ``fetch`` stores each batch's bytes (fsyn
 the row, unique on sha256 and on mailbox/UIDVALIDITY/UID) and the cursor in one transaction, and
 only then lets the source move the messages on the server. ``process`` reads stored rows in
 batches and records what they are; a message that keeps failing is quarantined, never lost.
+
+Only one collector works at a time: ``collector_lease`` holds the ``collect`` lease for the
+whole run. The inbox and the stored messages are shared by every round of an installation
+(routing decides a message's round), so the lease is one per installation, not one per round.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -17,11 +23,51 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.lease import Lease, LeaseHeld
 from flows.adapters.db.tables import ImapCursorRow, RawMessageRow
 from flows.adapters.ports import Batch, Cursor, MailSource
 from flows.bootstrap import App
+from flows.core.danish import short_datetime
+from flows.core.errors import HoeringError
 
 MAX_ATTEMPTS = 3
+LEASE_NAME = "collect"
+_POLL_SECONDS = 0.5
+
+
+class CollectRunningError(HoeringError):
+    """Another collect holds the lease: nothing was fetched or processed by this run."""
+
+    def __init__(self, held: LeaseHeld) -> None:
+        self.held = held
+        where = f" for høringen {held.round_id}" if held.round_id else ""
+        super().__init__(
+            f"en anden indsamling kører allerede{where} (startet {short_datetime(held.acquired_at)}); "
+            "denne kørsel gjorde intet, og næste indsamling henter posten"
+        )
+
+
+@contextmanager
+def collector_lease(app: App, round_id: str, *, wait_seconds: float | None = None) -> Iterator[Lease]:
+    """Hold the collect lease while the body runs, renewed in the background, released after.
+
+    Waits up to ``wait_seconds`` (default ``collect_wait_seconds``) for a running collect to
+    end, then raises
+    :class:`CollectRunningError`. A collect that was killed stops renewing: its lease runs out
+    after ``collect_lease_seconds`` (at once on the same machine, where its pid is seen dead).
+    """
+    lease = Lease(app.db, LEASE_NAME, app.settings.collect_lease_seconds, round_id=round_id)
+    wait = app.settings.collect_wait_seconds if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    while (held := lease.try_take()) is not None:
+        if time.monotonic() >= deadline:
+            raise CollectRunningError(held)
+        time.sleep(_POLL_SECONDS)
+    lease.keep_alive()
+    try:
+        yield lease
+    finally:
+        lease.release()
 
 
 @dataclass

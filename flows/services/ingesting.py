@@ -200,7 +200,9 @@ def _record_failure(
     session: Session, app: App, raw_id: int, exc: Exception, collecting_round: str, report: ProcessReport
 ) -> None:
     raw = session.get(RawMessageRow, raw_id)
-    if raw is None:
+    if raw is None or raw.state != "stored":
+        # Another run processed it meanwhile (a race it won, not a fault of the message): no
+        # attempt is counted against it.
         return
     raw.attempts += 1
     raw.error = f"{type(exc).__name__}: {exc}"[:2000]

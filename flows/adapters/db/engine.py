@@ -12,9 +12,14 @@ from flows.resources import required
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, NORMAL sync, foreign keys, a busy timeout, BEGIN IMMEDIATE."""
+    """An engine; SQLite gets WAL, NORMAL sync, foreign keys, a busy timeout, BEGIN IMMEDIATE.
+
+    ``hide_parameters``: a failed statement's exception text (which our warnings and a row's
+    ``error`` column carry) must not hold its bound values, which are response texts and
+    sender addresses: personal data never reaches a log.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,7 +44,7 @@ def make_engine(url: str) -> Engine:
     # Bulk INSERTs without RETURNING as multi-row VALUES too: psycopg would otherwise send one
     # statement per row (pipelined, but each parsed and executed on its own by the server).
     # (SQLAlchemy's psycopg2 dialect does this; its psycopg 3 dialect leaves it off.)
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
 

@@ -263,3 +263,18 @@ class EventRow(Base):
     step: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CollectLeaseRow(Base):
+    """Who may collect now: one row per lease, taken atomically, renewed while it runs.
+
+    A holder that dies (SIGKILL, OOM) stops renewing, so its lease runs out on its own.
+    """
+
+    __tablename__ = "collect_leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    round_id: Mapped[str | None] = mapped_column(String(80))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
