@@ -85,7 +85,7 @@ def _run(step: str, call: Any, *, flow: bool = True) -> Any:
         server = redact_url(os.environ.get("PREFECT_API_URL") or "") or "Prefects midlertidige server"
         typer.echo(
             f"hoering {step}: Prefect-serveren svarer ikke ({server}; {type(exc).__name__}). "
-            "Det gemte er gemt én gang; kør kommandoen igen, når serveren svarer.",
+            "Intet går tabt eller tælles dobbelt: kør kommandoen igen, når serveren svarer.",
             err=True,
         )
         raise typer.Exit(2) from None
