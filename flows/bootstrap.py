@@ -14,6 +14,7 @@ from typing import Any
 
 from flows.adapters.db.session import Database
 from flows.adapters.db.tables import EventRow
+from flows.adapters.db.unit_of_work import SqlUnitOfWork, UnitOfWork
 from flows.adapters.drop_source import DropSource
 from flows.adapters.file_mailer import FileMailer
 from flows.adapters.ports import Mailer, MailSource
@@ -30,6 +31,13 @@ class App:
     source_factory: Callable[[], MailSource] | None = None
     clock: Callable[[], datetime] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    uow_factory: Callable[[], UnitOfWork] | None = None
+
+    def uow(self) -> UnitOfWork:
+        """One transaction with the repositories (``flows.adapters.db.unit_of_work``)."""
+        if self.uow_factory is not None:
+            return self.uow_factory()
+        return SqlUnitOfWork(self.db, self.run_id)
 
     def now(self) -> datetime:
         """The service clock: ``--now``/HOERING_NOW when set (replays, tests), else real time."""

@@ -16,6 +16,14 @@ class HoeringError(Exception):
     """Something the user can act on; printed without a traceback."""
 
 
+class TransientError(Exception):
+    """Trouble that may pass by itself (a server that did not answer): worth a retry.
+
+    Retries are decided by ``isinstance`` against this class (``flows.runtime``), never by a
+    class's name. It is never also a ``HoeringError``: what a person must fix is not retried.
+    """
+
+
 class RoundFileError(HoeringError):
     """A round file or party list that cannot be used; nothing was changed."""
 

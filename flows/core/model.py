@@ -71,6 +71,30 @@ class OutboxPurpose(StrEnum):
     FAILURE_ALERT = "failure_alert"
 
 
+class RawState(StrEnum):
+    """Where a stored raw message stands: waiting to be parsed, parsed, or given up on."""
+
+    STORED = "stored"
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+
+
+class Decision(StrEnum):
+    """What staff wrote in `Til gennemsyn`'s `Beslutning` (the Danish the contract fixes)."""
+
+    INCLUDE = "Medtag"
+    REJECT = "Afvis"
+
+
+class SendOutcome(StrEnum):
+    """What one attempt to send one message gave; UNKNOWN: the line died after DATA."""
+
+    SENT = "sent"
+    TEMP_FAILED = "temp_failed"
+    PERM_FAILED = "perm_failed"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class PartySpec:
     """A party as the round file names it."""

@@ -1,0 +1,32 @@
+"""Events: what happened, when, by which run (the round's own history)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from flows.adapters.db.tables import EventRow
+
+
+class EventRepository(Protocol):
+    def add(
+        self, round_id: str | None, step: str, kind: str, *, at: datetime | None = None, **detail: Any
+    ) -> None:
+        """Record one event; ``detail`` holds counts and ids, never personal data."""
+        ...
+
+
+class SqlEventRepository:
+    def __init__(self, session: Session, run_id: str) -> None:
+        self._session = session
+        self._run_id = run_id
+
+    def add(
+        self, round_id: str | None, step: str, kind: str, *, at: datetime | None = None, **detail: Any
+    ) -> None:
+        row = EventRow(round_id=round_id, run_id=self._run_id, step=step, kind=kind, detail=detail)
+        if at is not None:
+            row.at = at
+        self._session.add(row)

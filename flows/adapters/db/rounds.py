@@ -1,0 +1,16 @@
+"""Rounds and their parties (owner: the rounds/outbox helper)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+
+class RoundRepository(Protocol):
+    """What services may ask of this aggregate; one method per question or bulk statement."""
+
+
+class SqlRoundRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session

@@ -1,0 +1,46 @@
+"""In-memory fakes of the unit of work and its repositories, for services' unit tests.
+
+Each repository fake lives in its own module and implements the protocol of its
+``flows.adapters.db`` namesake; ``FakeUnitOfWork`` holds one of each and records commits.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from tests.support.fakes.events import FakeEventRepository
+from tests.support.fakes.notes import FakeNoteRepository
+from tests.support.fakes.outbox import FakeOutboxRepository
+from tests.support.fakes.responses import FakeResponseRepository
+from tests.support.fakes.rounds import FakeRoundRepository
+
+
+class FakeUnitOfWork:
+    """State survives across ``with`` blocks (one fake database); ``commits`` counts commits."""
+
+    dialect = "sqlite"
+
+    def __init__(self) -> None:
+        self.rounds = FakeRoundRepository()
+        self.outbox = FakeOutboxRepository()
+        self.responses = FakeResponseRepository()
+        self.notes = FakeNoteRepository()
+        self.events = FakeEventRepository()
+        self.commits = 0
+
+    def __call__(self) -> Self:
+        """So an ``App`` can take the instance itself as its ``uow`` factory."""
+        return self
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.commits += 1
+
+    def commit(self) -> None:
+        self.commits += 1
