@@ -30,8 +30,9 @@ def html_to_text(html: str) -> str:
     """Readable text from HTML: no script/style/images, paragraph breaks kept.
 
     libxml2's HTML parser (through lxml) streams its events into ``_TextTarget``: the same events
-    BeautifulSoup's lxml builder sees, without building a tree (identical text on the 2,836 HTML
-    parts of the corpora and the bench corpus, 5x faster).
+    BeautifulSoup's lxml builder sees, without building a tree (identical text to the tree walk
+    it replaced on the 2,836 HTML parts of the corpora and the bench corpus, 5x faster). Attached
+    ``.html`` files take this routine too, so a file and a mail body read alike.
     """
     target = _TextTarget()
     parser = etree.HTMLParser(target=target, recover=True, no_network=True)
