@@ -238,16 +238,16 @@ def _sheet_cells(data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tup
         if refs:
             letters, numbers = zip(*refs, strict=True)
             max_row = max(max_row, *map(int, numbers))
-            max_col = max(max_col, *map(_column_number, set(letters)))
+            max_col = max(max_col, *map(column_number, set(letters)))
         tail = window[-64:]  # refs cut at a chunk edge are seen whole in the next window
     return max_row * max(max_col, 1), formulas
 
 
-def _column_number(letters: bytes) -> int:
+def column_number(letters: str | bytes) -> int:
     """Excel column letters as a number (A=1); 0 for a row reference without letters."""
     number = 0
-    for byte in letters.upper():
-        number = number * 26 + (byte - 64)
+    for char in letters.upper():
+        number = number * 26 + ((char if isinstance(char, int) else ord(char)) - 64)
     return number
 
 
