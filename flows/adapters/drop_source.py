@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from flows.adapters.attachments import sanitise_name
+from flows.adapters.file_guard import sanitise_name
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
 from flows.adapters.raw_store import file_chunks, read_file
 from flows.core.danish import COPENHAGEN

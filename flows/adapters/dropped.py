@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 
-from flows.adapters.attachments import inspect_attachment, sanitise_name
+from flows.adapters.attachments import inspect_attachment
+from flows.adapters.file_guard import sanitise_name
 from flows.adapters.mailparse import parse_headers, parse_message
 from flows.core.message import ParsedMessage
 

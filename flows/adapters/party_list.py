@@ -8,7 +8,7 @@ few that hold anything, with a heading for the name and one for the e-mail addre
 Danish or English; other columns are allowed and ignored.
 
 The workbook is hostile like any file from outside: it passes the ZIP pre-checks of
-``attachments.inspect_zip`` (zip bomb, entry count, DTDs, far-flung cells) before a reader opens
+``file_guard.inspect_zip`` (zip bomb, entry count, DTDs, far-flung cells) before a reader opens
 it, cells are read as cached values (a formula is never evaluated), and rows and columns are
 read only within fixed bounds.
 """
@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flows.adapters.attachments import MAX_SHEET_CELLS, OLE_MAGIC, Refused, cell_text, inspect_zip
+from flows.adapters.file_guard import MAX_SHEET_CELLS, OLE_MAGIC, Refused, inspect_zip
+from flows.adapters.workbook_text import calamine_sheets, cell_text
 from flows.core.addresses import AddressError, normalise_address, normalise_domain
 from flows.core.model import PartySpec
 from flows.core.quality import clean_text
@@ -210,9 +211,9 @@ def _first_sheet_rows(data: bytes) -> list[list[Any]] | None:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError as exc:
         raise Refused("filen er beskyttet med adgangskode og kan ikke læses") from exc
-    for meta in book.sheets_metadata:
-        if str(meta.typ).endswith("WorkSheet") and str(meta.visible).endswith(".Visible"):
-            sheet = book.get_sheet_by_name(meta.name)
+    for name, shown in calamine_sheets(book):  # the one visibility rule of every workbook reader
+        if shown:
+            sheet = book.get_sheet_by_name(name)
             if sheet.end is not None and sheet.end[0] + 1 > MAX_ROWS:
                 raise Refused(f"partslisten har mere end {MAX_ROWS} rækker")
             # skip_empty_area=False keeps leading empty rows, so list positions are sheet rows.

@@ -5,11 +5,10 @@ row, with the place in the draft, the remark, and a proposed change. A very hidd
 two workbook-level named constants carry the round id and the party, so a returned template is
 matched even when it arrives from another address.
 
-Reading uses python-calamine (about 20x faster than openpyxl on small files, performance.md
-§2.4) and only a bounded range; openpyxl read-only is the fallback for sheets whose cells span
-a range calamine would allocate whole. A formula saved without its value (as programs such as
-openpyxl write them) is read as its formula text and named in a notice for staff
-(``sheet_formulas``), never dropped as an empty cell.
+Reading goes through the one workbook reader (``workbook_text``: calamine, or bounded openpyxl
+for far-flung cells; shown and hidden sheets judged there). A formula saved without its value
+(as programs such as openpyxl write them) is read as its formula text and named in a notice for
+staff (``sheet_formulas``), never dropped as an empty cell.
 """
 
 from __future__ import annotations
@@ -22,18 +21,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.adapters.attachments import (
-    MAX_SHEET_CELLS,
-    PROBLEM_ENCRYPTED,
-    Refused,
-    ZipFacts,
-    cell_text,
-    corrupt,
-    grid_text,
-    inspect_zip,
-)
-from flows.adapters.sheet_formulas import Book, FormulaBook, formula_notice, with_formulas
+from flows.adapters.file_guard import MAX_SHEET_CELLS, Refused, ZipFacts, corrupt, inspect_zip
+from flows.adapters.sheet_formulas import Book, formula_notice, with_formulas
 from flows.adapters.sheet_text import put_text, sheet_text
+from flows.adapters.workbook_text import (
+    MAX_COLS,
+    MAX_ROWS,
+    MAX_SHEETS,
+    CalamineBook,
+    OpenpyxlBook,
+    cell_text,
+    hidden_notice,
+    sheets_text,
+)
 from flows.core.message import TemplateRef
 from flows.core.model import Remark
 
@@ -46,10 +46,7 @@ HEADERS = ("Afsnit / side", "Bemærkning", "Forslag til ændring")
 HEADER_ROW = 6
 ANSWER_ROWS = 200
 
-MAX_ROWS = 2_000
-MAX_COLS = 20
 HEADER_SEARCH_ROWS = 20
-TEXT_SHEETS = 5
 
 _SECTION = {
     "afsnitside",
@@ -219,56 +216,6 @@ def _write_reference(wb: Any, round_id: str, party_name: str) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-class _CalamineBook:
-    def __init__(self, data: bytes) -> None:
-        import python_calamine
-
-        try:
-            self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        except python_calamine.PasswordError as exc:
-            raise Refused(PROBLEM_ENCRYPTED) from exc
-        self._origins: dict[str, tuple[int, int]] = {}
-
-    def sheets(self) -> list[tuple[str, bool]]:
-        return [
-            (m.name, str(m.visible).endswith(".Visible"))
-            for m in self._book.sheets_metadata
-            if str(m.typ).endswith("WorkSheet")
-        ]
-
-    def rows(self, name: str) -> list[list[Any]]:
-        sheet = self._book.get_sheet_by_name(name)
-        rows: list[list[Any]] = sheet.to_python(nrows=MAX_ROWS)  # from the first used cell, not A1
-        self._origins[name] = tuple(sheet.start) if sheet.start else (0, 0)  # type: ignore[assignment]
-        return [row[:MAX_COLS] for row in rows]
-
-    def origin(self, name: str) -> tuple[int, int]:
-        return self._origins.get(name, (0, 0))
-
-
-class _OpenpyxlBook:
-    """Read-only openpyxl with explicit bounds: slow, but safe for far-flung cells."""
-
-    def __init__(self, data: bytes) -> None:
-        import warnings
-
-        from openpyxl import load_workbook
-
-        with warnings.catch_warnings():  # style complaints from odd producers are not our concern
-            warnings.simplefilter("ignore")
-            self._book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-
-    def sheets(self) -> list[tuple[str, bool]]:
-        return [(ws.title, ws.sheet_state == "visible") for ws in self._book.worksheets]
-
-    def rows(self, name: str) -> list[list[Any]]:
-        ws = self._book[name]
-        return [list(r) for r in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)]
-
-    def origin(self, name: str) -> tuple[int, int]:
-        return (0, 0)
-
-
 def read_template(data: bytes) -> TemplateResult:
     """Remarks and the hidden reference from a returned template; never raises."""
     try:
@@ -292,7 +239,7 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
     if facts.kind not in ("xlsx", "xlsm"):
         raise Refused("Filen er ikke et Excel-regneark (.xlsx)")
     fits = all(cells <= MAX_SHEET_CELLS for cells in facts.sheet_cells.values())
-    plain: Book = _CalamineBook(data) if fits else _OpenpyxlBook(data)
+    plain: Book = CalamineBook(data) if fits else OpenpyxlBook(data)
     book = with_formulas(plain, data, facts.formula_sheets, max_rows=MAX_ROWS, max_cols=MAX_COLS)
     found_at = book.found
     sheets = book.sheets()
@@ -308,8 +255,10 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
             notice = formula_notice(found_at, [name], template=True)
             result = TemplateResult(remarks=remarks, ref=ref, recognised=True, notice=notice)
             return WorkbookOutcome(result, text, notice)
-    text = _visible_text(book, sheets)
-    notice = formula_notice(found_at, [n for n, shown in sheets if shown], template=ref is not None)
+    shown = sheets_text(book, sheets, skip=[REF_SHEET])
+    text = shown.text
+    formulas = formula_notice(found_at, [n for n, _ in sheets], template=ref is not None)
+    notice = "; ".join(n for n in (formulas, hidden_notice(shown.hidden)) if n) or None
     if ref is not None:  # ours, but damaged: say what was wrong
         problem = "Høringsskemaet kunne ikke læses: " + _MISSING_TEXT[0].lower() + _MISSING_TEXT[1:]
         return WorkbookOutcome(TemplateResult(ref=ref, problem=problem, notice=notice), text, notice)
@@ -319,17 +268,7 @@ def read_checked(data: bytes, facts: ZipFacts) -> WorkbookOutcome:
 def _candidate_sheets(sheets: list[tuple[str, bool]]) -> list[str]:
     visible = [name for name, shown in sheets if shown and name != REF_SHEET]
     preferred = [n for n in visible if _norm(n) == _norm(ANSWER_SHEET)]
-    return preferred + [n for n in visible if n not in preferred][:TEXT_SHEETS]
-
-
-def _visible_text(book: FormulaBook, sheets: list[tuple[str, bool]]) -> str:
-    parts: list[str] = []
-    for name, shown in sheets:
-        if shown and len(parts) < TEXT_SHEETS:
-            text = grid_text(book.rows(name))
-            if text:
-                parts.append(f"[{name}]\n{text}")
-    return "\n\n".join(parts)
+    return preferred + [n for n in visible if n not in preferred][:MAX_SHEETS]
 
 
 def _remark_text(remark: Remark) -> str:

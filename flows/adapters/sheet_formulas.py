@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from lxml import etree
 
+from flows.adapters.file_guard import column_number
+
 MAX_PART = 4 * 1024 * 1024
 NO_FORMULA_TEXT = "[formel uden beregnet værdi]"
 _REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})$")
@@ -61,13 +63,6 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _column_number(letters: str) -> int:
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + (ord(char) - 64)
-    return number
-
-
 def uncached_formulas(data: bytes, part: str, *, max_row: int, max_col: int) -> dict[tuple[int, int], str]:
     """``{(row, column): "=formula"}`` (1-based) for formula cells without a cached value.
 
@@ -91,7 +86,7 @@ def uncached_formulas(data: bytes, part: str, *, max_row: int, max_col: int) -> 
                 row_no = int(declared) if declared and declared.isdigit() else row_no + 1
             ref = _REF.match(cell.get("r") or "")
             if ref:
-                row_no, col_no = int(ref.group(2)), _column_number(ref.group(1))
+                row_no, col_no = int(ref.group(2)), column_number(ref.group(1))
             else:
                 col_no += 1
             if row_no > max_row:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from flows.adapters.mailparse import FORWARD_MARKER, parse_message
+from flows.adapters.mailparse import parse_message
+from flows.adapters.mime_body import FORWARD_MARKER
 from flows.core.bodytext import normalise_whitespace
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"

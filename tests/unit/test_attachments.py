@@ -14,14 +14,14 @@ import docx
 import openpyxl
 import pytest
 
-from flows.adapters import attachments
-from flows.adapters.attachments import (
+from flows.adapters import file_guard, file_sandbox
+from flows.adapters.attachments import inspect_attachment
+from flows.adapters.file_guard import (
     PROBLEM_DTD,
     PROBLEM_ENCRYPTED,
     PROBLEM_MACROS,
     PROBLEM_NESTED,
     PROBLEM_TOO_BIG,
-    inspect_attachment,
     sanitise_name,
 )
 from flows.adapters.response_template import build_template
@@ -426,9 +426,9 @@ def test_xlsx_name_on_random_bytes_is_refused() -> None:
 
 def test_sandbox_timeout_becomes_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     """A child that runs past the wall-clock limit is killed and reported, not waited for."""
-    monkeypatch.setattr(attachments, "SANDBOX_TIMEOUT_S", 0.001)
-    result = attachments.run_sandboxed("ole", _ole_with_stream("EncryptedPackage"))
-    assert result["problem"] == attachments.PROBLEM_TIMEOUT
+    monkeypatch.setattr(file_sandbox, "SANDBOX_TIMEOUT_S", 0.001)
+    result = file_sandbox.run_sandboxed("ole", _ole_with_stream("EncryptedPackage"))
+    assert result["problem"] == file_guard.PROBLEM_TIMEOUT
 
 
 def test_far_cell_after_a_megabyte_of_padding_is_seen() -> None:
@@ -439,7 +439,7 @@ def test_far_cell_after_a_megabyte_of_padding_is_seen() -> None:
     padding = b"<!--" + random.Random(1).randbytes(750_000).hex().encode() + b"-->"  # incompressible
     far = padding + b'<row r="900000"><c r="ZZ900000"><v>1</v></c></row>'
     sheet = sheet.replace(b"</row></sheetData>", b"</row>" + far + b"</sheetData>")
-    facts = attachments.inspect_zip(_rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
+    facts = file_guard.inspect_zip(_rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
     assert facts.sheet_cells["xl/worksheets/sheet1.xml"] == 900_000 * 702
 
 
@@ -450,7 +450,7 @@ def test_parser_abort_in_the_child_becomes_a_problem() -> None:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row>'
     sheet = sheet.replace(b"</row></sheetData>", b"</row>" + far + b"</sheetData>")
-    result = attachments.run_sandboxed("calamine", _rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
+    result = file_sandbox.run_sandboxed("calamine", _rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
     assert result["problem"].startswith("Filen kunne ikke læses")
 
 
@@ -494,7 +494,7 @@ def test_far_cell_in_unusual_xml_spelling_is_still_bounded(cell: bytes) -> None:
     with zipfile.ZipFile(io.BytesIO(base)) as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     sheet = sheet.replace(b"</row></sheetData>", b'</row><row r="1048576">' + cell + b"</row></sheetData>")
-    facts = attachments.inspect_zip(_rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
-    assert facts.sheet_cells["xl/worksheets/sheet1.xml"] > attachments.MAX_SHEET_CELLS
+    facts = file_guard.inspect_zip(_rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
+    assert facts.sheet_cells["xl/worksheets/sheet1.xml"] > file_guard.MAX_SHEET_CELLS
     att = _inspect("odd.xlsx", XLSX, _rewrite(base, {"xl/worksheets/sheet1.xml": sheet}))
     assert att.problem is None or att.problem.startswith("Filen kunne ikke læses")

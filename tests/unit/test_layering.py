@@ -28,7 +28,6 @@ KNOWN = {
     "services: flows.services.outbox",
     "services: flows.services.rounds",
     "services: flows.services.status",
-    "cycle: flows.adapters.attachments <-> flows.adapters.response_template",
 }
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
-from flows.adapters.mailparse import FORWARD_MARKER, decode_bytes, html_to_text, parse_message
+from flows.adapters.charset import decode_bytes
+from flows.adapters.html_text import html_to_text
+from flows.adapters.mailparse import parse_message
+from flows.adapters.mime_body import FORWARD_MARKER
 
 CRLF = "\r\n"
 
