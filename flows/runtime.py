@@ -39,6 +39,14 @@ def get_app(now: str | None = None) -> App:
     return app
 
 
+def forget_apps(data_dir: Path) -> None:
+    """Dispose of the Apps cached for ``data_dir`` (their engines close, so its database can go)."""
+    for key, app in list(_apps.items()):
+        if app.settings.resolved_data_dir == data_dir.resolve():
+            app.db.dispose()
+            del _apps[key]
+
+
 def run_name(step: str) -> Callable[[], str]:
     """Flow run names that say which round and which step, e.g. "collect · sof-partnerskab-2025"."""
 

@@ -75,7 +75,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     assembly = build_assembly(app, round_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path)
-    quality = write_note(assembly, note_path, letterhead=_letterhead(app))
+    quality = write_note(assembly, note_path, letterhead=letterhead(app))
     write_bundle(assembly, bundle_path)
     with app.db.transaction() as session:
         app.event(
@@ -98,7 +98,8 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     )
 
 
-def _letterhead(app: App) -> Path | None:
+def letterhead(app: App) -> Path | None:
+    """The note's base document: the configured letterhead, else the shipped one, if present."""
     candidate = app.settings.letterhead or resource("config/letterhead.docx")
     return candidate if candidate.is_file() else None
 
