@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 
-.PHONY: demo test venv lint clean
+.PHONY: demo test venv lint bench clean
 
 $(VENV)/bin/hoering: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ demo: venv
 test:
 	bash tests/run.sh
 
+# The benchmark beside the product (bench/): make bench ARGS="--responses 20000 --json"
+bench: venv
+	$(VENV)/bin/python -m bench $(ARGS)
+
 lint: venv
-	$(VENV)/bin/ruff check flows tests deployments sql setup.py
-	$(VENV)/bin/ruff format --check flows tests deployments sql setup.py
+	$(VENV)/bin/ruff check flows bench tests deployments sql setup.py
+	$(VENV)/bin/ruff format --check flows bench tests deployments sql setup.py
 	$(VENV)/bin/mypy
 
 clean:

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from flows.bootstrap import App
+from flows.core.outputs import output_paths
+from flows.core.tags import round_tag
 
-log = logging.getLogger("hoering.artifacts")
+log = logging.getLogger(__name__)
 
 
 def artifact_key(round_id: str, what: str) -> str:
@@ -46,7 +48,7 @@ def tag_run(round_id: str) -> None:
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         return
-    tag = f"round:{round_id}"
+    tag = round_tag(round_id)
     current = list(context.flow_run.tags or [])
     if tag in current:
         return
@@ -90,11 +92,8 @@ def summary_markdown(
 
 def default_outputs(app: App, round_id: str) -> dict[str, str]:
     """The log and note in the default output folder, when they exist there."""
-    out = app.settings.out_dir(round_id)
-    candidates = {
-        "Høringslog": out / f"{round_id}-hoeringslog.xlsx",
-        "Høringsnotat": out / f"{round_id}-hoeringsnotat.docx",
-    }
+    paths = output_paths(app.settings.out_dir(round_id), round_id)
+    candidates = {"Høringslog": paths.log, "Høringsnotat": paths.note}
     return {label: str(path) for label, path in candidates.items() if path.is_file()}
 
 

@@ -239,18 +239,6 @@ def demo_cmd(
     typer.echo(f"Samlede høringssvar: {result['bundle']}")
 
 
-@app.command("bench")
-def bench_cmd(
-    responses: Annotated[int, typer.Option("--responses")] = 2000,
-    database: Annotated[str | None, typer.Option("--database")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Benchmark: hver fase på et genereret korpus, mod gulvet."""
-    from flows.bench.harness import run
-
-    _run("bench", lambda: run(responses, database, as_json))
-
-
 def main() -> None:
     prepare_prefect_environment()
     # hoering's own warnings in plain words; Prefect's INFO lines go to the dashboard, not here.

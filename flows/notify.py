@@ -14,7 +14,7 @@ from typing import Any
 
 from flows.settings import redact_url
 
-log = logging.getLogger("hoering.notify")
+log = logging.getLogger(__name__)
 
 MAX_REASON = 600
 

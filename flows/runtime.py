@@ -17,10 +17,11 @@ from prefect import runtime
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import OperationalError
 
 from flows.adapters.lifeline import watch_parent
 from flows.bootstrap import App, bootstrap
-from flows.core.errors import HoeringError
+from flows.core.errors import HoeringError, TransientError
 from flows.settings import Settings
 
 _apps: dict[str, App] = {}
@@ -37,6 +38,14 @@ def get_app(now: str | None = None) -> App:
     app = _apps[key]
     app.run_id = str(runtime.flow_run.id or "cli")
     return app
+
+
+def forget_apps(data_dir: Path) -> None:
+    """Dispose of the Apps cached for ``data_dir`` (their engines close, so its database can go)."""
+    for key, app in list(_apps.items()):
+        if app.settings.resolved_data_dir == data_dir.resolve():
+            app.db.dispose()
+            del _apps[key]
 
 
 def run_name(step: str) -> Callable[[], str]:
@@ -63,25 +72,27 @@ def _id_in_file(path: str | None) -> str | None:
 
 
 TRANSIENT = (
+    TransientError,  # hoering's own: a mail server or token endpoint that did not answer
     socket.timeout,
     TimeoutError,
     ConnectionError,
     imaplib.IMAP4.abort,
     smtplib.SMTPServerDisconnected,
+    # the database locked by another writer, or not answering (SQLAlchemy wraps the driver's
+    # error in this class; a constraint or programming error is another class, never retried)
+    OperationalError,
 )
 
 
 def is_transient(exc: BaseException) -> bool:
     """Network trouble is worth a retry; a bad round file or a wrong password is not.
 
-    A ``HoeringError`` is someone's to fix (a refused login, a Microsoft 365 step not done):
-    never retried. A token endpoint or Prefect API that does not answer is a ``ConnectionError``.
+    Decided by class, never by a class's name. A ``HoeringError`` is someone's to fix (a refused
+    login, a Microsoft 365 step not done): never retried, whatever else it also is.
     """
     if isinstance(exc, HoeringError):
         return False
-    if isinstance(exc, TRANSIENT):
-        return True
-    return type(exc).__name__ in {"MailServerError", "OperationalError"}
+    return isinstance(exc, TRANSIENT)
 
 
 def retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from flows.core.tags import round_tag
 from flows.schedules import (
     DEPLOYMENTS,
     NO_DEPLOYMENTS,
@@ -21,7 +22,6 @@ from flows.schedules import (
     collect_slug,
     key_prefix,
     plan_round,
-    round_tag,
     server_configured,
 )
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flows.core.deadline import reminder_due_at
+from flows.core.tags import round_tag
 
 if TYPE_CHECKING:
     from flows.bootstrap import App
@@ -50,7 +51,7 @@ DEPLOYMENTS: dict[str, str] = {
 
 SCHEDULED_STEPS = ("remind", "close", "assemble")
 
-log = logging.getLogger("hoering.schedules")
+log = logging.getLogger(__name__)
 
 
 NO_SERVER = "ingen Prefect-server (PREFECT_API_URL er tom)"
@@ -58,10 +59,6 @@ NO_DEPLOYMENTS = "deployments er ikke oprettet (start deployments/serve.py eller
 
 Recorder = Callable[[str, dict[str, Any]], None]
 """Called with (step, detail) for each run or schedule created on the server."""
-
-
-def round_tag(round_id: str) -> str:
-    return f"round:{round_id}"
 
 
 def collect_slug(round_id: str) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.bench.stages import fresh_database
 from flows.bootstrap import App, bootstrap
 from flows.settings import Settings
+from tests.support.databases import fresh_database
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 

@@ -40,6 +40,6 @@ for service in tests/services/*.sh; do
 done
 [ -f "$state/env" ] && . "$state/env"
 
-echo "== ruff"; ruff check flows tests deployments sql setup.py && ruff format --check -q flows tests deployments sql setup.py
+echo "== ruff"; ruff check flows bench tests deployments sql setup.py && ruff format --check -q flows bench tests deployments sql setup.py
 echo "== mypy"; mypy
 echo "== pytest"; pytest -q -p no:cacheprovider "$@"

@@ -47,7 +47,7 @@ from flows.adapters.oauth import (
 )
 from flows.adapters.ports import Batch, Cursor, FetchedMessage
 from flows.adapters.secrets import url_password
-from flows.core.errors import HoeringError
+from flows.core.errors import HoeringError, TransientError
 from flows.settings import redact_url
 
 # imaplib refuses any response line longer than _MAXLINE (1,000,000 bytes) with "got more than
@@ -81,7 +81,7 @@ class MailSourceError(RuntimeError):
     """The mailbox cannot be read as configured (permanent: retrying will not help)."""
 
 
-class MailServerError(MailSourceError):
+class MailServerError(MailSourceError, TransientError):
     """The server could not be reached or dropped us; transient, so a retry may succeed."""
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flows.core.errors import HoeringError
+from flows.core.errors import HoeringError, TransientError
 
 if TYPE_CHECKING:
     from flows.settings import Settings
@@ -52,7 +52,7 @@ class Microsoft365Error(HoeringError):
     """Microsoft 365 refused us; the message names the set-up step that is missing (permanent)."""
 
 
-class TokenEndpointUnreachable(ConnectionError):
+class TokenEndpointUnreachable(ConnectionError, TransientError):
     """The token endpoint did not answer; transient, so a retry may succeed."""
 
 

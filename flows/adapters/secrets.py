@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from flows.core.errors import HoeringError
+from flows.core.errors import HoeringError, TransientError
 
 BLOCK_PREFIX = "block:"
 
@@ -24,7 +24,7 @@ class SecretBlockError(HoeringError):
     """A Secret block that cannot be read (unknown name, or no Prefect API to ask)."""
 
 
-class SecretBlockUnreachable(ConnectionError):
+class SecretBlockUnreachable(ConnectionError, TransientError):
     """The Prefect API did not answer; transient, so the task's retry may succeed."""
 
 

@@ -33,6 +33,17 @@ class RoundFileError(HoeringError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
+class OpenRefusedError(HoeringError):
+    """A valid round file that ``open`` will not apply without ``--force``; nothing was changed."""
+
+
+class DeadlineNotPassedError(HoeringError):
+    """``close`` before the round's deadline: nothing was closed."""
+
+    def __init__(self, round_id: str, deadline: datetime) -> None:
+        super().__init__(f"fristen for {round_id} er ikke udløbet endnu ({deadline_text(deadline)})")
+
+
 class UnknownRoundError(HoeringError):
     def __init__(self, round_id: str) -> None:
         self.round_id = round_id

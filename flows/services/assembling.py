@@ -42,6 +42,7 @@ from flows.core.assembly import (
 from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.core.outputs import output_paths
 from flows.resources import resource
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
@@ -60,22 +61,15 @@ class AssembleReport:
     quality_problems: list[str] = field(default_factory=list)
 
 
-def output_paths(out_dir: Path, round_id: str) -> tuple[Path, Path, Path]:
-    return (
-        out_dir / f"{round_id}-hoeringslog.xlsx",
-        out_dir / f"{round_id}-hoeringsnotat.docx",
-        out_dir / f"{round_id}-samlede-hoeringssvar.pdf",
-    )
-
-
 def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
     out_dir = out_dir or app.settings.out_dir(round_id)
-    log_path, note_path, bundle_path = output_paths(out_dir, round_id)
+    outputs = output_paths(out_dir, round_id)
+    log_path, note_path, bundle_path = outputs.log, outputs.note, outputs.bundle
     absorb_staff_edits(app, round_id, log_path)
     assembly = build_assembly(app, round_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path)
-    quality = write_note(assembly, note_path, letterhead=_letterhead(app))
+    quality = write_note(assembly, note_path, letterhead=letterhead(app))
     write_bundle(assembly, bundle_path)
     with app.db.transaction() as session:
         app.event(
@@ -98,7 +92,8 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     )
 
 
-def _letterhead(app: App) -> Path | None:
+def letterhead(app: App) -> Path | None:
+    """The note's base document: the configured letterhead, else the shipped one, if present."""
     candidate = app.settings.letterhead or resource("config/letterhead.docx")
     return candidate if candidate.is_file() else None
 

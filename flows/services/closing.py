@@ -5,14 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flows.bootstrap import App
-from flows.core.danish import deadline_text
-from flows.core.errors import HoeringError
+from flows.core.errors import DeadlineNotPassedError
 from flows.services.rounds import round_row
-
-
-class DeadlineNotPassedError(HoeringError):
-    def __init__(self, round_id: str, deadline: datetime) -> None:
-        super().__init__(f"fristen for {round_id} er ikke udløbet endnu ({deadline_text(deadline)})")
 
 
 def ensure_deadline_passed(app: App, round_id: str) -> None:

@@ -29,12 +29,8 @@ from flows.adapters.db.tables import PartyRow, RoundRow
 from flows.adapters.round_file import load_round_file
 from flows.bootstrap import App
 from flows.core.danish import deadline_text, short_datetime
-from flows.core.errors import HoeringError
+from flows.core.errors import OpenRefusedError
 from flows.core.model import DEFAULT_RETENTION, NoteLayout, RoundSpec
-
-
-class OpenRefusedError(HoeringError):
-    """A valid round file that ``open`` will not apply without ``--force``; nothing was changed."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from flows.bench.corpus import CorpusInfo
-from flows.bench.harness import BenchIncompleteError, run
-from flows.bench.stages import fresh_database
+from bench.corpus import CorpusInfo
+from bench.harness import BenchIncompleteError, run
+from tests.support.databases import fresh_database
 
 N = 2000
 BUDGET_S = 150.0
@@ -69,7 +69,7 @@ def test_every_stage_completes_and_nothing_is_lost(
 
 def test_a_lost_message_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A message the product never sees (its file vanishes after the floors read it) fails the run."""
-    from flows.bench import harness
+    from bench import harness
 
     real_floors = harness.corpus_floors
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpus import CorpusInfo, generate, read_truth
+from bench.harness import body_text, grouping_scores, scaling_exponent
 from flows.adapters.round_file import load_round_file
-from flows.bench.corpus import CorpusInfo, generate, read_truth
-from flows.bench.harness import body_text, grouping_scores, scaling_exponent
 
 N = 200
 

@@ -95,6 +95,14 @@ def test_the_wheel_carries_migrations_and_wording(wheel: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.startswith(("sql/", "config/"))]
 
 
+def test_the_wheel_carries_no_benchmark_and_no_tests(wheel: Path) -> None:
+    """The benchmark sits beside the product (``bench/``): neither it nor the tests are installed."""
+    names = zipfile.ZipFile(wheel).namelist()
+
+    assert "flows/cli.py" in names
+    assert not [n for n in names if n.startswith(("bench/", "flows/bench/", "tests/"))]
+
+
 def test_demo_runs_from_a_fresh_install_in_an_empty_folder(wheel: Path, tmp_path: Path) -> None:
     venv, work = tmp_path / "venv", tmp_path / "empty"
     work.mkdir()

@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from flows.bench.corpus import CorpusInfo, generate
-from flows.bench.stages import COLLECT_NOW, OPEN_NOW, fresh_database
+from bench.corpus import CorpusInfo, generate
+from bench.stages import COLLECT_NOW, OPEN_NOW
 from flows.bootstrap import App, bootstrap
 from flows.settings import Settings
+from tests.support.databases import fresh_database
 
 HOERING = str(Path(sys.executable).with_name("hoering"))
 # Steps before the deadline run at the opening's clock; the rest after it.

@@ -140,7 +140,7 @@ class _Campaign:
         path = self.round.corpus.round_file.with_name(f"{round_id}.toml")
         path.write_text(text, encoding="utf-8")
         # Opened in this process (opening is not under test here): a command less per kill.
-        from flows.bench.stages import OPEN_NOW
+        from bench.stages import OPEN_NOW
         from flows.bootstrap import bootstrap
         from flows.services.opening import open_round
         from flows.settings import Settings

@@ -1,4 +1,9 @@
-"""pyproject.toml declares what the code uses, and the code uses only what is declared."""
+"""pyproject.toml declares what the code uses, and the code uses only what is declared.
+
+The product (``flows``, ``deployments``, ``sql``) imports only the plain dependencies, which a
+``pip install hoering`` brings; the benchmark (``bench/``) and the tests may use an extra
+(``test``, or ``bench`` should one be declared): aiosmtpd is one.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("flows", "tests", "deployments", "sql")
+PRODUCT = ("flows", "deployments", "sql")
+SOURCES = (*PRODUCT, "bench", "tests")
+OWN = {"flows", "bench", "tests", "__future__", "_typeshed"}
 # Declared but never imported by name, each for a reason a reader can check.
 INDIRECT = {
     "defusedxml": "openpyxl parses workbooks through it when it is installed (test_attachments checks)",
@@ -22,18 +29,20 @@ INDIRECT = {
 }
 
 
-def declared() -> set[str]:
+def declared(extras: tuple[str, ...] | None = None) -> set[str]:
+    """The plain dependencies and those of ``extras`` (of every extra when None)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    groups = project["optional-dependencies"]
     wanted = project["dependencies"] + [
-        d for group in project["optional-dependencies"].values() for d in group
+        d for name, group in groups.items() if extras is None or name in extras for d in group
     ]
     return {re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in wanted}
 
 
-def imported_modules() -> set[str]:
-    """Top-level names of every absolute import in the project's Python files."""
+def imported_modules(folders: tuple[str, ...] = SOURCES) -> set[str]:
+    """Top-level names of every absolute import in the Python files of ``folders``."""
     names: set[str] = set()
-    for folder in SOURCES:
+    for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):
             if ".venv" in path.parts:
                 continue
@@ -48,7 +57,7 @@ def imported_modules() -> set[str]:
 def distributions_of(modules: set[str]) -> set[str]:
     owners = packages_distributions()
     found: set[str] = set()
-    for module in modules - set(sys.stdlib_module_names) - {"flows", "tests", "__future__", "_typeshed"}:
+    for module in modules - set(sys.stdlib_module_names) - OWN:
         found.update(d.lower().replace("_", "-") for d in owners.get(module, [module]))
     return found
 
@@ -63,3 +72,13 @@ def test_every_declared_dependency_is_used() -> None:
 def test_every_imported_package_is_declared() -> None:
     """Every third-party package the code imports is declared, not merely installed by another."""
     assert distributions_of(imported_modules()) - declared() == set()
+
+
+def test_the_product_needs_no_extra() -> None:
+    """What a plain install runs imports only the plain dependencies (aiosmtpd was the bench's)."""
+    assert distributions_of(imported_modules(PRODUCT)) - declared(()) == set()
+
+
+def test_the_benchmark_needs_at_most_the_test_or_bench_extra() -> None:
+    """``python -m bench`` runs in the venv ``make venv`` makes (the test extra)."""
+    assert distributions_of(imported_modules(("bench",))) - declared(("test", "bench")) == set()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpus import CorpusInfo, generate
 from flows.adapters import parse_pool
 from flows.adapters.parse_pool import POOL_MIN_MESSAGES, StoredMessage, parse_all
-from flows.bench.corpus import CorpusInfo, generate
 
 MAX = 25 * 1024 * 1024
 

@@ -35,8 +35,8 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from flows.bench import office
-from flows.bench.text import (
+from bench import office
+from bench.text import (
     AWAY,
     CLOSINGS,
     GREETINGS,

@@ -4,7 +4,7 @@ Checked against the corpus's ``truth.jsonl``, keyed by the sha256 of each file's
 the raw store keeps one row per distinct byte string (a message delivered twice with the very
 same bytes is one row) and which of two identical files is stored first is not defined.
 
-Expectations, from the truth fields and the product's rules (``assembling.is_counted``):
+Expectations, from the truth fields and the product's rules (its counting rule, as the SQL the status and the log count with):
 
 * **fetched**: every message file;
 * **stored**: one raw row per distinct sha256 in the truth;
@@ -34,7 +34,7 @@ from sqlalchemy.orm import load_only
 
 from flows.adapters.db.tables import PartyRow, RawMessageRow, RemarkRow, ResponseRow
 from flows.bootstrap import App
-from flows.services.assembling import is_counted
+from flows.services.assembling import counted_clause
 
 SHOW = 20  # files listed per kind of mismatch
 
@@ -159,15 +159,13 @@ def check(app: App, truth: Truth, fetched: int) -> Completeness:
                         ResponseRow.id,
                         ResponseRow.raw_message_id,
                         ResponseRow.kind,
-                        ResponseRow.decision,
                         ResponseRow.party_id,
-                        ResponseRow.verified,
-                        ResponseRow.held,
                         ResponseRow.no_remarks,
                     )
                 )
             )
         )
+        counted_ids = set(session.scalars(select(ResponseRow.id).where(counted_clause())))
         parties = {p.id: p.name for p in session.scalars(select(PartyRow))}
         remark_counts: dict[int, int] = {
             response_id: n
@@ -175,7 +173,7 @@ def check(app: App, truth: Truth, fetched: int) -> Completeness:
                 select(RemarkRow.response_id, func.count()).group_by(RemarkRow.response_id)
             )
         }
-        summary = [(r.raw_message_id, r.id, is_counted(r), r.party_id, r.kind) for r in responses]
+        summary = [(r.raw_message_id, r.id, r.id in counted_ids, r.party_id, r.kind) for r in responses]
     result.stored = len(stored)
     result.items = len(summary)
     if fetched != truth.lines:

@@ -9,9 +9,7 @@ floor (§4) on exactly the same cells and paragraphs, in the same run.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from flows.bench.corpus import CorpusInfo
+from bench.corpus import CorpusInfo
 from flows.bootstrap import App, bootstrap
 from flows.core.assembly import LazyText
 from flows.settings import Settings
@@ -27,29 +25,6 @@ from flows.settings import Settings
 # The corpus round runs 2024-10-16 to 2024-10-25 23:59:59 +02:00; late mail arrives up to a day after.
 OPEN_NOW = "2024-10-15T09:00:00+02:00"
 COLLECT_NOW = "2024-10-27T12:00:00+01:00"
-
-
-@contextmanager
-def fresh_database(base_url: str | None) -> Iterator[str | None]:
-    """A new, empty PostgreSQL database beside ``base_url`` (dropped afterwards), or None for SQLite.
-
-    None means the product's default: a SQLite file in the (fresh) data dir.
-    """
-    if not base_url or not base_url.startswith("postgresql"):
-        yield None
-        return
-    import sqlalchemy as sa
-
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
@@ -101,7 +76,7 @@ def invitation_addresses(app: App, round_id: str) -> int:
 
 def invite(product: Product, detail: dict[str, Any]) -> int:
     """Invitations through SMTP to the sink; every party address must arrive exactly once."""
-    from flows.bench.smtp_sink import SmtpSink
+    from bench.smtp_sink import SmtpSink
     from flows.services.inviting import invite as invite_service
 
     with SmtpSink() as sink:
@@ -205,7 +180,7 @@ def note_paragraphs(assembly: Any) -> list[str]:
 
 def write_note(product: Product, assembly: Any, path: Path) -> list[str]:
     from flows.adapters.word_note import write_note as write
-    from flows.services.assembling import _letterhead
+    from flows.services.assembling import letterhead
 
-    report = write(assembly, path, letterhead=_letterhead(product.app(COLLECT_NOW)))
+    report = write(assembly, path, letterhead=letterhead(product.app(COLLECT_NOW)))
     return list(report.problems)

@@ -1,6 +1,6 @@
 """How a large collection's time divides between Prefect and the work (a script, not a test).
 
-    python tests/bench_prefect_share.py --messages 100000
+    python -m bench.prefect_share --messages 100000
 
 Generates N replies in a Maildir, opens a small round, then collects it twice on fresh data dirs:
 once with the services called in a plain loop (the work alone), once through the collect flow
@@ -23,7 +23,6 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,8 +31,6 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 ROUND_ID = "bench-round"
 NOW = "2025-10-22T08:00:00+02:00"
 

@@ -1,4 +1,4 @@
-"""``hoering bench``: every stage on a generated corpus, each beside its §4 floor in the same run.
+"""``python -m bench``: every stage on a generated corpus, each beside its §4 floor in the same run.
 
 Per stage: wall and CPU seconds, items/s, the process's peak RSS so far, and the efficiency
 ``floor seconds / pipeline seconds`` (performance.md §4: 1.0 is the floor, smaller is slower;
@@ -28,12 +28,13 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from flows.bench import completeness as completeness_mod
-from flows.bench import floors
-from flows.bench import stages as stages_mod
-from flows.bench.corpus import CorpusInfo, generate
+from bench import completeness as completeness_mod
+from bench import floors
+from bench import stages as stages_mod
+from bench.corpus import CorpusInfo, generate
 from flows.core.errors import HoeringError
 from flows.settings import redact_url
+from tests.support.databases import fresh_database
 
 CHUNK = 1000
 _TAGS = re.compile(r"<[^>]+>")
@@ -471,7 +472,7 @@ def pipeline_stages(corpus: CorpusInfo, database_url: str | None, work: Path, ru
     """The product's stages on a fresh data dir and database, and the completeness check after ingest."""
     truth = completeness_mod.read_truth(corpus.truth)
     found: list[Stage] = []
-    with stages_mod.fresh_database(database_url) as url:
+    with fresh_database(database_url) as url:
         product = stages_mod.Product(corpus, work / "data", url)
         try:
             found.append(timed("open", lambda: stages_mod.open_round(product)))
@@ -570,7 +571,7 @@ def run_size(
 
 def whole_round(corpus: CorpusInfo, database_url: str | None, work: Path) -> dict[str, Any]:
     """Plain services, then the Prefect flows, over the same corpus (each on a fresh dir and db)."""
-    from flows.bench import prefect_round
+    from bench import prefect_round
 
     plain = prefect_round.plain_chain(corpus, work / "round-plain", database_url, prefect_round.STEPS)
     flows_chain = prefect_round.prefect_chain(
@@ -604,7 +605,7 @@ def municipal_round(
     database_url: str | None, work: Path, *, responses: int = 200, seed: int = 1
 ) -> dict[str, Any]:
     """A 50-party round whose mail all arrives at the close run: deadline run start → note finished."""
-    from flows.bench import prefect_round
+    from bench import prefect_round
 
     corpus = generate(responses, work / "municipal-corpus", seed=seed, parties=50)
     steps = ("open", "invite", "close", "assemble")
@@ -863,10 +864,10 @@ def render(report: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m flows.bench.harness``: the same as ``hoering bench`` with a few more knobs."""
+    """``python -m bench``: ``--responses``, ``--database``, ``--json`` and a few more knobs."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="hoering bench")
+    parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--responses", type=int, default=2000)
     parser.add_argument("--database")
     parser.add_argument("--json", action="store_true")
@@ -885,8 +886,8 @@ def main(argv: list[str] | None = None) -> int:
             prefect_max=args.prefect_max,
             work_dir=args.work_dir,
         )
-    except BenchIncompleteError as exc:
-        print(exc)
+    except HoeringError as exc:  # BenchIncompleteError among them: one line, non-zero exit
+        print(f"python -m bench: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.bench.corpus import CorpusInfo
-from flows.bench.smtp_sink import SmtpSink
-from flows.bench.stages import COLLECT_NOW, OPEN_NOW, Product, fresh_database
+from bench.corpus import CorpusInfo
+from bench.smtp_sink import SmtpSink
+from bench.stages import COLLECT_NOW, OPEN_NOW, Product
+from tests.support.databases import fresh_database
 
 STEPS = ("open", "invite", "collect", "close", "assemble")
 _ENV = (
@@ -145,6 +146,7 @@ def prefect_chain(
     from flows.collect import collect
     from flows.invite import invite
     from flows.open_round import open_round
+    from flows.runtime import forget_apps
 
     chain = Chain("prefect")
     round_id = corpus.round_id
@@ -171,18 +173,8 @@ def prefect_chain(
                 for step in steps:
                     _timed(chain, step, calls[step])
             finally:
-                _forget_apps(data_dir)
+                forget_apps(data_dir)  # the flows cached an engine on this data dir's database
     return chain
-
-
-def _forget_apps(data_dir: Path) -> None:
-    """Dispose of the engines the flows cached for this data dir (so its database can be dropped)."""
-    from flows import runtime
-
-    for key, app in list(runtime._apps.items()):
-        if app.settings.resolved_data_dir == data_dir.resolve():
-            app.db.dispose()
-            del runtime._apps[key]
 
 
 def task_runs(chain: Chain, batches: int) -> int:

@@ -1,7 +1,7 @@
 """Benchmark (not a test): ImapSource vs plain imaplib ``UID FETCH`` of the same chunks.
 
-    python tests/bench_imap.py [N] [CHUNK]     (needs Dovecot on 127.0.0.1:10143, see
-                                                tests/services/dovecot.sh; default N=2000, CHUNK=200)
+    python -m bench.imap [N] [CHUNK]     (needs Dovecot on 127.0.0.1:10143, see
+                                          tests/services/dovecot.sh; default N=2000, CHUNK=200)
 
 Loads N generated ~5 KB messages into a fresh folder with one APPEND each,
 then times a full read with each client in the same run and prints msgs/s for both.
@@ -13,9 +13,6 @@ import imaplib
 import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.adapters.imap_source import ImapSource, parse_fetch, uid_set
 
