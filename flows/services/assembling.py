@@ -43,6 +43,7 @@ from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.resources import resource
+from flows.services import publishing
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
 
@@ -58,6 +59,7 @@ class AssembleReport:
     late: int
     review: int
     quality_problems: list[str] = field(default_factory=list)
+    public: tuple[Path, Path] | None = None  # the public note and bundle
 
 
 def output_paths(out_dir: Path, round_id: str) -> tuple[Path, Path, Path]:
@@ -72,11 +74,14 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     out_dir = out_dir or app.settings.out_dir(round_id)
     log_path, note_path, bundle_path = output_paths(out_dir, round_id)
     absorb_staff_edits(app, round_id, log_path)
+    publishing.absorb_public_edits(app, round_id, log_path)
     assembly = build_assembly(app, round_id)
+    public = publishing.prepare(app, assembly)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_log(assembly, log_path)
+    write_log(assembly, log_path, extra=[public.sheet])
     quality = write_note(assembly, note_path, letterhead=_letterhead(app))
     write_bundle(assembly, bundle_path)
+    public_paths = publishing.write_public(app, public, out_dir, _letterhead(app))
     with app.db.transaction() as session:
         app.event(
             session,
@@ -95,6 +100,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
         len(assembly.late),
         len(assembly.review),
         list(quality.problems),
+        public_paths,
     )
 
 
