@@ -97,14 +97,18 @@ def public_assembly(
             redactor.redact(note.reply, place), redactor.redact(note.change, place), note.gives_change
         )
     texts: dict[int, list[tuple[str, str]]] = {}
+    stored = {r.number: r for r in assembly.responses}
     for number, items in attachments.items():
         place, names = place_of(number), own_terms(number)
+        shown = stored[number].text if number in stored else ""
         texts[number] = [
             (
                 redactor.redact(name, place, names),
                 redactor.redact(text, ATTACHMENT_PLACE.format(place=place, name=name), names),
             )
             for name, text in items
+            # a letter's text is already part of the response's text (as "Bilag: name: …")
+            if not (text.strip() and text.strip() in shown)
         ]
     parties = [replace(p, name=shown_name(p.name), emails=()) for p in assembly.parties]
     public = Assembly(assembly.round, assembly.generated_at, parties, responses, remarks, [], notes)
