@@ -18,6 +18,7 @@ from flows.core.redaction import Own, Reason, Redactor, Term, leaks
 
 PSEUDONYM = "Borger {n}"
 ATTACHMENT_PLACE = "{place}, bilag »{name}«"
+PARTIES_PLACE = "Høringsparter"
 
 
 def place_of(response_number: int) -> str:
@@ -52,8 +53,16 @@ def public_assembly(
     """The redacted twin of ``assembly``; ``keep`` stores each redacted text (a spill file)."""
     pseudonyms = _pseudonyms(assembly, senders, person_parties)
 
+    names_shown: dict[str, str] = {}
+
     def shown_name(name: str) -> str:
-        return redactor.name(name, pseudonyms[name]) if name in pseudonyms else name
+        """A private person's pseudonym; an organisation's name, with any address in it hidden."""
+        if name not in names_shown:
+            if name in pseudonyms:
+                names_shown[name] = redactor.name(name, pseudonyms[name])
+            else:
+                names_shown[name] = redactor.redact(name, PARTIES_PLACE)
+        return names_shown[name]
 
     def own_terms(number: int) -> list[Term]:
         """The names a private person signs with, to hide in their own texts."""

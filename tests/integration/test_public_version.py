@@ -10,7 +10,10 @@ next assemble and every one after; the gate refuses a CPR number staff tried to 
 from __future__ import annotations
 
 import io
+import os
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from flows.bench.stages import fresh_database
 from flows.bootstrap import App, bootstrap
 from flows.services import assembling, collecting, ingesting
 from flows.services.opening import open_round
@@ -161,21 +165,37 @@ def _sheet(log: Path) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    base = tmp_path / "round"
-    base.mkdir()
-    (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
-    (base / "runde.toml").write_text(ROUND, encoding="utf-8")
-    application = bootstrap(
-        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
-    )
-    open_round(application, base / "runde.toml")
-    _deliver(application, "karen", "Karen Jensen <karen.jensen@privat.example>", KAREN, "2025-10-20T10:00:00+02:00",
-             _attachment_docx(ATTACHMENT))  # fmt: skip
-    _deliver(application, "raad", "aeldre@raad.example", COUNCIL, "2025-10-20T11:00:00+02:00")
-    _deliver(application, "peter", "Peter Olsen <peter@andet.example>", STRANGER, "2025-10-21T09:00:00+02:00")
-    _collect(application)
-    return application
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """The round with its three replies collected; SQLite unless the test asks for PostgreSQL."""
+    database_url = None
+    with ExitStack() as stack:
+        if getattr(request, "param", "sqlite") == "postgresql":
+            base_url = os.environ.get("HOERING_TEST_PG_URL")
+            if not base_url:
+                pytest.skip(
+                    "HOERING_TEST_PG_URL is unset: run the suite with `make test`, which starts PostgreSQL"
+                )
+            database_url = stack.enter_context(fresh_database(base_url))
+        base = tmp_path / "round"
+        base.mkdir()
+        (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
+        (base / "runde.toml").write_text(ROUND, encoding="utf-8")
+        settings = Settings(
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"),
+        )
+        application = bootstrap(settings)
+        stack.callback(application.db.dispose)
+        open_round(application, base / "runde.toml")
+        _deliver(application, "karen", "Karen Jensen <karen.jensen@privat.example>", KAREN,
+                 "2025-10-20T10:00:00+02:00", _attachment_docx(ATTACHMENT))  # fmt: skip
+        _deliver(application, "raad", "aeldre@raad.example", COUNCIL, "2025-10-20T11:00:00+02:00")
+        _deliver(
+            application, "peter", "Peter Olsen <peter@andet.example>", STRANGER, "2025-10-21T09:00:00+02:00"
+        )
+        _collect(application)
+        yield application
 
 
 def test_the_public_version_hides_personal_data_and_follows_staff(app: App, tmp_path: Path) -> None:
@@ -237,6 +257,7 @@ def test_the_public_version_hides_personal_data_and_follows_staff(app: App, tmp_
     assert "26272829" not in _digits(_docx_text(note))
 
 
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_the_gate_refuses_a_cpr_number_staff_tried_to_show(app: App, tmp_path: Path) -> None:
     out = tmp_path / "out"
     report = assembling.assemble(app, "offentlig-runde", out)
