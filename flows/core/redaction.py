@@ -267,7 +267,7 @@ class Redactor:
         """``text`` with every find in ``place`` replaced; ``names`` are the sender's own names."""
         if not text:
             return text
-        terms = [t for t in self.terms if t.place in (EVERYWHERE, place)]
+        terms = [t for t in self.terms if t.place in (EVERYWHERE, place) or place.startswith(t.place + ",")]
         candidates = (
             find_cprs(text)
             + find_emails(text, self.own)

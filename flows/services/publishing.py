@@ -23,9 +23,9 @@ from flows.adapters.text_spill import TextSpill
 from flows.adapters.word_note import write_note
 from flows.bootstrap import App
 from flows.core.assembly import Assembly
-from flows.core.errors import HoeringError
+from flows.core.errors import PublicLeakError
 from flows.core.model import Round
-from flows.core.public_version import PublicVersion, Refusal, gate, public_assembly
+from flows.core.public_version import PublicVersion, gate, public_assembly
 from flows.core.redaction import Own, Publish, Redactor, Term
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,6 @@ def public_paths(out_dir: Path, round_id: str) -> tuple[Path, Path]:
         out_dir / f"{round_id}-hoeringsnotat-offentlig.docx",
         out_dir / f"{round_id}-samlede-hoeringssvar-offentlig.pdf",
     )
-
-
-class PublicLeakError(HoeringError):
-    """The public gate found what may never be published; no public document was written."""
-
-    def __init__(self, refusals: list[Refusal]) -> None:
-        self.refusals = refusals
-        first = refusals[0]
-        more = f" (og {len(refusals) - 1} steder mere)" if len(refusals) > 1 else ""
-        super().__init__(
-            f"Den offentlige version er ikke skrevet: {first.where} indeholder stadig {first.what}{more}. "
-            "Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, og kør hoering assemble igen."
-        )
 
 
 @dataclass
@@ -103,7 +90,7 @@ def write_public(app: App, prepared: Prepared, out_dir: Path, letterhead: Path |
         for stale in (note_path, bundle_path):
             stale.unlink(missing_ok=True)
         log.warning("public version refused: %d finds left (first in %s)", len(refusals), refusals[0].where)
-        raise PublicLeakError(refusals)
+        raise PublicLeakError(refusals[0].where, refusals[0].what, len(refusals) - 1)
     public = prepared.version.assembly
     write_note(public, note_path, letterhead=letterhead)
     write_bundle(public, bundle_path, attachment_texts=prepared.version.attachments, edition=PUBLIC_EDITION)

@@ -26,9 +26,10 @@ from pypdf import PdfReader
 
 from flows.bench.stages import fresh_database
 from flows.bootstrap import App, bootstrap
+from flows.core.errors import PublicLeakError
 from flows.services import assembling, collecting, ingesting
 from flows.services.opening import open_round
-from flows.services.publishing import PublicLeakError, public_paths
+from flows.services.publishing import public_paths
 from flows.settings import Settings
 
 ROUND = """\
