@@ -102,7 +102,7 @@ class PublicLeakError(HoeringError):
 
     def __init__(self, where: str, what: str, more: int = 0) -> None:
         self.where, self.what, self.more = where, what, more
-        others = f" (og {more} steder mere)" if more else ""
+        others = "" if not more else (" (og ét sted mere)" if more == 1 else f" (og {more} steder mere)")
         super().__init__(
             f"Den offentlige version er ikke skrevet: {where} indeholder stadig {what}{others}. "
             "Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, og kør hoering assemble igen."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flows.core.errors import InvitationsWaitingError
+from flows.core.errors import InvitationsWaitingError, PublicLeakError
 
 
 def test_waiting_invitations_name_the_copenhagen_minute_a_rerun_sends_them() -> None:
@@ -25,3 +25,12 @@ def test_one_invitation_refused_for_now_and_due_at_once() -> None:
         "1 invitation venter på at blive sendt, fordi mailserveren bad om at prøve igen senere (4 sendt). "
         "Kør hoering invite igen, så sendes den."
     )
+
+
+def test_the_public_gate_names_where_and_what_in_one_line() -> None:
+    assert str(PublicLeakError("Høringssvar 3", "et CPR-nummer", 1)) == (
+        "Den offentlige version er ikke skrevet: Høringssvar 3 indeholder stadig et CPR-nummer "
+        "(og ét sted mere). Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, "
+        "og kør hoering assemble igen."
+    )
+    assert "(og 2 steder mere)" in str(PublicLeakError("Høringssvar 3", "et CPR-nummer", 2))
