@@ -24,6 +24,7 @@ def write_outputs(round_id: str, out_dir: str | None, now: str | None) -> dict[s
         "late": report.late,
         "review": report.review,
         "quality_problems": report.quality_problems,
+        "public": [str(p) for p in report.public or ()],
     }
 
 
@@ -37,5 +38,7 @@ def assemble(round_id: str, out_dir: str | None = None, now: str | None = None) 
     tag_run(round_id)
     result = write_outputs(round_id, out_dir, now)
     outputs = {"Høringslog": result["log"], "Høringsnotat": result["note"]}
+    if result["public"]:
+        outputs["Høringsnotat (offentlig)"], outputs["Samlede høringssvar (offentlig)"] = result["public"]
     publish(round_id, get_app(now), step="høringslog og notat", outputs=outputs)
     return result

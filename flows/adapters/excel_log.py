@@ -125,9 +125,16 @@ REVIEW_COLUMNS = (
 # --------------------------------------------------------------------------------------- writing
 
 
-def write_log(assembly: Assembly, path: Path) -> None:
-    """Write the log to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    write_atomically(path, lambda tmp: _write_workbook(assembly, tmp))
+def write_log(
+    assembly: Assembly,
+    path: Path,
+    *,
+    extra: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]] = (),
+) -> None:
+    """Write the log to ``path`` atomically: a temporary file in the same folder, then a rename.
+
+    ``extra`` sheets (``Offentliggørelse``) follow the contract's four, written the same way."""
+    write_atomically(path, lambda tmp: _write_workbook(assembly, tmp, extra))
 
 
 def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]]:
@@ -148,12 +155,16 @@ def log_rows(assembly: Assembly) -> Iterator[Sequence[Cell]]:
         yield from rows
 
 
-def _write_workbook(assembly: Assembly, path: Path) -> None:
+def _write_workbook(
+    assembly: Assembly,
+    path: Path,
+    extra: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]] = (),
+) -> None:
     # Sheets stream straight into their zip entries; the workbook part, which must name every
     # sheet (continuation sheets appear only while writing), is written last.
     sheets: list[_SheetInfo] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, columns, rows in _tables(assembly):
+        for name, columns, rows in [*_tables(assembly), *extra]:
             _write_table(zf, sheets, name, columns, rows)
         zf.writestr("xl/workbook.xml", _workbook_xml(sheets))
         zf.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))

@@ -8,7 +8,7 @@ otherwise fpdf2's core Helvetica with text reduced to Latin-1, so the bundle is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +70,11 @@ def _toc(pdf: Any, outline: list[Any]) -> None:
         pdf.add_page()
 
 
-def _front_page(pdf: _Bundle, assembly: Assembly) -> None:
+def _front_page(pdf: _Bundle, assembly: Assembly, edition: str = "") -> None:
     rnd = assembly.round
     pdf.add_page()
     pdf.set_font(pdf.font_family, "B", 20)
-    pdf.multi_cell(0, 10, _text(pdf, "Samlede høringssvar"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 10, _text(pdf, "Samlede høringssvar" + edition), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_family, "B", 14)
     pdf.multi_cell(0, 8, _text(pdf, rnd.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
@@ -89,19 +89,22 @@ def _front_page(pdf: _Bundle, assembly: Assembly) -> None:
         pdf.multi_cell(0, 7, _text(pdf, line), new_x="LMARGIN", new_y="NEXT")
 
 
-def _response(pdf: _Bundle, r: ResponseLine) -> None:
+def _response(pdf: _Bundle, r: ResponseLine, texts: Sequence[tuple[str, str]] | None = None) -> None:
     title = f"{r.number}. {r.party}" + (" (modtaget efter fristen)" if r.late else "")
     pdf.start_section(_text(pdf, title))
     pdf.set_font(pdf.font_family, "B", 12)
     pdf.multi_cell(0, 7, _text(pdf, title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_family, "", 9)
-    meta = f"Modtaget {short_datetime(r.received_at)} · {r.channel} · {r.sender} · ref. {r.reference}"
+    parts = (f"Modtaget {short_datetime(r.received_at)}", str(r.channel), r.sender, f"ref. {r.reference}")
+    meta = " · ".join(p for p in parts if p)
     pdf.multi_cell(0, 5, _text(pdf, meta), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(pdf.font_family, "", 10)
     for line in _wrap(pdf, _text(pdf, r.text) or "(tomt svar)", pdf.epw - 2 * pdf.c_margin):
         pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    if r.attachments:
+    if texts is not None:  # the public bundle: each attachment's text, never the file itself
+        _attachment_texts(pdf, texts)
+    elif r.attachments:
         pdf.ln(2)
         pdf.set_font(pdf.font_family, "B", 10)
         pdf.cell(0, 6, "Bilag:", new_x="LMARGIN", new_y="NEXT")
@@ -109,6 +112,16 @@ def _response(pdf: _Bundle, r: ResponseLine) -> None:
         for name in r.attachments:
             pdf.multi_cell(0, 5, _text(pdf, f"• {name}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
+
+
+def _attachment_texts(pdf: _Bundle, texts: Sequence[tuple[str, str]]) -> None:
+    for name, text in texts:
+        pdf.ln(2)
+        pdf.set_font(pdf.font_family, "B", 10)
+        pdf.multi_cell(0, 6, _text(pdf, f"Bilag: {name}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(pdf.font_family, "", 10)
+        for line in _wrap(pdf, _text(pdf, text) or "(ingen tekst)", pdf.epw - 2 * pdf.c_margin):
+            pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def _wrap(pdf: _Bundle, text: str, width: float) -> list[str]:
@@ -165,14 +178,25 @@ def _toc_pages(n_responses: int) -> int:
     return max(1, -(-(n_responses + 2) // 40))
 
 
-def write_bundle(assembly: Assembly, path: Path, *, font_dir: Path = DEJAVU_DIR) -> None:
-    """Write ``ROUND_ID-samlede-hoeringssvar.pdf`` to ``path`` (atomically)."""
+def write_bundle(
+    assembly: Assembly,
+    path: Path,
+    *,
+    font_dir: Path = DEJAVU_DIR,
+    attachment_texts: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+    edition: str = "",
+) -> None:
+    """Write ``ROUND_ID-samlede-hoeringssvar.pdf`` to ``path`` (atomically).
+
+    With ``attachment_texts`` (response number → name and text), each response shows the text
+    of its attachments instead of their names (the public bundle); ``edition`` follows the title.
+    """
     pdf = _new_pdf(font_dir)
-    pdf.set_title(_text(pdf, f"Samlede høringssvar – {assembly.round.title}"))
+    pdf.set_title(_text(pdf, f"Samlede høringssvar{edition} – {assembly.round.title}"))
     pdf.set_lang("da-DK")
-    _front_page(pdf, assembly)
+    _front_page(pdf, assembly, edition)
     pdf.add_page()
     pdf.insert_toc_placeholder(_toc, pages=_toc_pages(len(assembly.responses)))
     for r in sorted(assembly.responses, key=lambda r: (r.received_at, r.number)):
-        _response(pdf, r)
+        _response(pdf, r, None if attachment_texts is None else attachment_texts.get(r.number, ()))
     write_atomically(path, lambda tmp: pdf.output(str(tmp)))

@@ -106,3 +106,15 @@ class DraftUnavailableError(HoeringError):
             "med et link eller en mappe. Intet er sendt; læg filen tilbage og kør hoering open og "
             "derefter kommandoen igen."
         )
+
+
+class PublicLeakError(HoeringError):
+    """The public gate found what may never be published; no public document was written."""
+
+    def __init__(self, where: str, what: str, more: int = 0) -> None:
+        self.where, self.what, self.more = where, what, more
+        others = "" if not more else (" (og ét sted mere)" if more == 1 else f" (og {more} steder mere)")
+        super().__init__(
+            f"Den offentlige version er ikke skrevet: {where} indeholder stadig {what}{others}. "
+            "Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, og kør hoering assemble igen."
+        )

@@ -44,6 +44,7 @@ from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.core.outputs import output_paths
 from flows.resources import resource
+from flows.services import publishing
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
 
@@ -59,6 +60,7 @@ class AssembleReport:
     late: int
     review: int
     quality_problems: list[str] = field(default_factory=list)
+    public: tuple[Path, Path] | None = None  # the public note and bundle
 
 
 def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
@@ -66,11 +68,14 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     outputs = output_paths(out_dir, round_id)
     log_path, note_path, bundle_path = outputs.log, outputs.note, outputs.bundle
     absorb_staff_edits(app, round_id, log_path)
+    publishing.absorb_public_edits(app, round_id, log_path)
     assembly = build_assembly(app, round_id)
+    public = publishing.prepare(app, assembly)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_log(assembly, log_path)
+    write_log(assembly, log_path, extra=[public.sheet])
     quality = write_note(assembly, note_path, letterhead=letterhead(app))
     write_bundle(assembly, bundle_path)
+    public_paths = publishing.write_public(app, public, out_dir, letterhead(app))
     with app.db.transaction() as session:
         app.event(
             session,
@@ -89,6 +94,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
         len(assembly.late),
         len(assembly.review),
         list(quality.problems),
+        public_paths,
     )
 
 

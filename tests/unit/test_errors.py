@@ -14,6 +14,7 @@ from flows.core.errors import (
     HoeringError,
     InvitationsWaitingError,
     OpenRefusedError,
+    PublicLeakError,
     RoundFileError,
     TransientError,
 )
@@ -80,3 +81,12 @@ def test_the_errors_services_raise_live_in_the_core() -> None:
     error = DeadlineNotPassedError("sof-2025", datetime.fromisoformat("2025-10-24T23:59:00+02:00"))
     assert isinstance(error, HoeringError)
     assert str(error) == "fristen for sof-2025 er ikke udløbet endnu (fredag den 24. oktober 2025 kl. 23.59)"
+
+
+def test_the_public_gate_names_where_and_what_in_one_line() -> None:
+    assert str(PublicLeakError("Høringssvar 3", "et CPR-nummer", 1)) == (
+        "Den offentlige version er ikke skrevet: Høringssvar 3 indeholder stadig et CPR-nummer "
+        "(og ét sted mere). Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, "
+        "og kør hoering assemble igen."
+    )
+    assert "(og 2 steder mere)" in str(PublicLeakError("Høringssvar 3", "et CPR-nummer", 2))

@@ -76,15 +76,17 @@ def test_no_module_builds_the_round_tag_by_hand() -> None:
 
 
 def test_the_output_names() -> None:
-    """The three files ``assemble`` writes, by the names the README gives them."""
+    """The five files ``assemble`` writes, by the names the README gives them."""
     paths = output_paths(Path("/srv/out"), "sof-2025")
 
     assert paths.all() == (
         Path("/srv/out/sof-2025-hoeringslog.xlsx"),
         Path("/srv/out/sof-2025-hoeringsnotat.docx"),
         Path("/srv/out/sof-2025-samlede-hoeringssvar.pdf"),
+        Path("/srv/out/sof-2025-hoeringsnotat-offentlig.docx"),
+        Path("/srv/out/sof-2025-samlede-hoeringssvar-offentlig.pdf"),
     )
-    assert (paths.log, paths.note, paths.bundle) == paths.all()
+    assert (paths.log, paths.note, paths.bundle, paths.public_note, paths.public_bundle) == paths.all()
 
 
 def test_no_module_spells_an_output_name_but_the_one_function() -> None:

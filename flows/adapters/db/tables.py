@@ -278,3 +278,21 @@ class CollectLeaseRow(Base):
     round_id: Mapped[str | None] = mapped_column(String(80))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class PublicationDecisionRow(Base):
+    """What staff decided in the log's ``Offentliggørelse`` sheet, kept across every assemble:
+    ``Vis`` on a find (show it after all) or a text of their own to hide (``Skjul``)."""
+
+    __tablename__ = "publication_decisions"
+    __table_args__ = (UniqueConstraint("round_id", "place", "found", name="uq_publication_decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    place: Mapped[str] = mapped_column(Text)
+    found: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16))
+    replacement: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    added: Mapped[bool] = mapped_column(Boolean, default=False)  # a row staff typed in themselves
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

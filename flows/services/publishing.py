@@ -1,0 +1,96 @@
+"""The public version: the note and the bundle with personal data redacted, for publication.
+
+``assemble`` calls three things here: ``absorb_public_edits`` before it rebuilds (what staff
+wrote in ``Offentliggørelse`` is saved first, so it survives every rerun), ``prepare`` after the
+Assembly is built (the redacted twin and the sheet's rows), and ``write_public`` after the
+internal outputs are written. The public writers are the internal ones, given redacted inputs.
+
+The gate refuses a public document that would still hold a CPR number or an e-mail address
+that is not the administration's own (nor one staff chose to show): nothing public is written
+then, and any earlier public version is removed so that a stale one is not published by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.adapters.db import publication as db
+from flows.adapters.excel_public_sheet import Table, public_sheet, read_public_edits
+from flows.adapters.pdf_bundle import write_bundle
+from flows.adapters.text_spill import TextSpill
+from flows.adapters.word_note import write_note
+from flows.bootstrap import App
+from flows.core.assembly import Assembly
+from flows.core.errors import PublicLeakError
+from flows.core.model import Round
+from flows.core.outputs import output_paths
+from flows.core.public_version import PublicVersion, gate, public_assembly
+from flows.core.redaction import Own, Publish, Redactor, Term
+
+log = logging.getLogger(__name__)
+
+PUBLIC_EDITION = " (offentlig version)"
+
+
+def public_paths(out_dir: Path, round_id: str) -> tuple[Path, Path]:
+    """Where the public note and the public bundle go (``flows.core.outputs`` names them)."""
+    outputs = output_paths(out_dir, round_id)
+    return outputs.public_note, outputs.public_bundle
+
+
+@dataclass
+class Prepared:
+    version: PublicVersion
+    own: Own
+    sheet: Table
+
+
+def own_of(rnd: Round) -> Own:
+    """The administration's own addresses and name, from the round."""
+    return Own.of_round((rnd.reply_to, rnd.contact), (rnd.administration,))
+
+
+def absorb_public_edits(app: App, round_id: str, log_path: Path) -> int:
+    """Save what staff wrote in ``Offentliggørelse`` before the log is rewritten; the count."""
+    with app.db.transaction() as session:
+        added = {(d.place, d.found) for d in db.decisions(session, round_id) if d.added}
+    decided, cleared = read_public_edits(log_path, added)
+    with app.db.transaction() as session:
+        db.save_decisions(session, round_id, decided, cleared, app.now())
+    return len(decided)
+
+
+def prepare(app: App, assembly: Assembly) -> Prepared:
+    """The redacted twin of ``assembly`` and the rows of the sheet that record each redaction."""
+    round_id = assembly.round.id
+    numbers = [r.number for r in assembly.responses]
+    with app.db.transaction() as session:
+        decisions = db.decisions(session, round_id)
+        senders = db.senders(session, round_id, numbers)
+        persons = db.person_party_names(session, round_id)
+        attachments = db.attachment_texts(session, round_id, numbers)
+    own = own_of(assembly.round)
+    added = [d for d in decisions if d.added]
+    terms = [Term(d.found, d.replacement, d.reason, d.place) for d in added if d.decision is Publish.HIDE]
+    shown = [(d.place, d.found) for d in decisions if d.decision is Publish.SHOW]
+    redactor = Redactor(own, terms, shown)
+    spill = TextSpill(app.settings.data_dir / "tmp")
+    version = public_assembly(assembly, senders, persons, attachments, redactor, keep=spill.put)
+    return Prepared(version, own, public_sheet(redactor.ledger.rows(), added))
+
+
+def write_public(app: App, prepared: Prepared, out_dir: Path, letterhead: Path | None) -> tuple[Path, Path]:
+    """Write the public note and bundle, or refuse (PublicLeakError) and remove stale ones."""
+    note_path, bundle_path = public_paths(out_dir, prepared.version.assembly.round.id)
+    refusals = gate(prepared.version, prepared.own)
+    if refusals:
+        for stale in (note_path, bundle_path):
+            stale.unlink(missing_ok=True)
+        log.warning("public version refused: %d finds left (first in %s)", len(refusals), refusals[0].where)
+        raise PublicLeakError(refusals[0].where, refusals[0].what, len(refusals) - 1)
+    public = prepared.version.assembly
+    write_note(public, note_path, letterhead=letterhead)
+    write_bundle(public, bundle_path, attachment_texts=prepared.version.attachments, edition=PUBLIC_EDITION)
+    return note_path, bundle_path
