@@ -43,7 +43,9 @@ from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.resources import resource
+from flows.services.chain import attach_chain
 from flows.services.outbox import invitation_states, sent_at_by_party
+from flows.services.purging import ensure_not_purged
 from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
@@ -69,10 +71,12 @@ def output_paths(out_dir: Path, round_id: str) -> tuple[Path, Path, Path]:
 
 
 def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
+    ensure_not_purged(app, round_id)  # a purged round says so and writes no empty note
     out_dir = out_dir or app.settings.out_dir(round_id)
     log_path, note_path, bundle_path = output_paths(out_dir, round_id)
     absorb_staff_edits(app, round_id, log_path)
     assembly = build_assembly(app, round_id)
+    attach_chain(app, round_id, assembly)  # the log's SHA-256 column; the gate checks the files
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path)
     quality = write_note(assembly, note_path, letterhead=_letterhead(app))
@@ -85,6 +89,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
             "written",
             log=str(log_path),
             note=str(note_path),
+            bundle=str(bundle_path),
             quality=list(quality.problems),
         )
     return AssembleReport(
