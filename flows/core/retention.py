@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flows.core.danish import COPENHAGEN, deadline_text
+from flows.core.model import Round
 
 _DURATION = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
@@ -75,6 +76,16 @@ def deletion_text(closed_at: datetime | None, retention: str) -> str:
     if when is None:
         return f"Personoplysningerne slettes {retention} efter lukning (høringen er ikke lukket endnu)"
     return f"Personoplysningerne slettes {deadline_text(when)} ({retention} efter lukning)"
+
+
+def retention_view(rnd: Round) -> dict[str, str | None]:
+    """The round's deletion date for ``status --json`` and the line its text form shows."""
+    when = deletion_date(rnd.closed_at, rnd.retention)
+    return {
+        "retention": rnd.retention,
+        "deletion_date": when.isoformat() if when else None,
+        "deletion": deletion_text(rnd.closed_at, rnd.retention),
+    }
 
 
 class Verdict(StrEnum):
