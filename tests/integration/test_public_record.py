@@ -36,7 +36,16 @@ from tests.support import record_round as rr
 
 @pytest.fixture
 def built(tmp_path: Path) -> Iterator[App]:
+    """A round of its own, for a test that changes it."""
     app = rr.build(tmp_path)
+    yield app
+    app.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """One round for the tests that only read it (and export it to folders of their own)."""
+    app = rr.build(tmp_path_factory.mktemp("shared"))
     yield app
     app.db.dispose()
 
@@ -55,15 +64,15 @@ def counted_numbers(app: App, round_id: str = "runde-a") -> list[int]:
 # ---------------------------------------------------------------------------------- trace
 
 
-def test_trace_follows_every_counted_response_to_a_stored_file_whose_sha256_matches(built: App) -> None:
+def test_trace_follows_every_counted_response_to_a_stored_file_whose_sha256_matches(shared: App) -> None:
     """Each counted response: note → log row → raw file, and the file's bytes hash to the record."""
-    numbers = counted_numbers(built)
+    numbers = counted_numbers(shared)
     assert len(numbers) == 3  # the organisation, the private person, "ingen bemærkninger"
-    log = load_workbook(built.settings.out_dir("runde-a") / "runde-a-hoeringslog.xlsx", read_only=True)
+    log = load_workbook(shared.settings.out_dir("runde-a") / "runde-a-hoeringslog.xlsx", read_only=True)
     sheet = [list(r) for r in log["Høringssvar"].iter_rows(values_only=True)]
     sha_column = sheet[0].index("SHA-256")
     for row, number in enumerate(numbers, start=2):
-        chain = tracing.trace(built, "runde-a", f"runde-a-{number:04d}")
+        chain = tracing.trace(shared, "runde-a", f"runde-a-{number:04d}")
         assert chain.path is not None
         on_disk = hashlib.sha256(Path(chain.path).read_bytes()).hexdigest()
         assert chain.sha256 == on_disk and chain.intact
@@ -71,18 +80,18 @@ def test_trace_follows_every_counted_response_to_a_stored_file_whose_sha256_matc
         assert sheet[row - 1][sha_column] == on_disk  # the log's SHA-256 column is the same link
         assert chain.note.startswith("Høringsnotatet")
         assert chain.source.startswith("Maildir-filen ")
-    person = tracing.trace(built, "runde-a", "2.1")  # by a remark's number
+    person = tracing.trace(shared, "runde-a", "2.1")  # by a remark's number
     assert person.reference == "runde-a-0002"
     assert person.matched_by == "Jens Hansen, genkendt på afsenderadresse"
     assert "Bemærkninger«, række 3 (Nr. 2.1)" in person.log
 
 
-def test_trace_of_a_set_aside_message_says_it_is_not_in_the_note(built: App) -> None:
-    chain = tracing.trace(built, "runde-a", "runde-a-0004")
+def test_trace_of_a_set_aside_message_says_it_is_not_in_the_note(shared: App) -> None:
+    chain = tracing.trace(shared, "runde-a", "runde-a-0004")
     assert chain.note.startswith("Ikke i notatet")
     assert "Til gennemsyn" in chain.log
     with pytest.raises(tracing.UnknownReferenceError):
-        tracing.trace(built, "runde-a", "runde-a-0099")
+        tracing.trace(shared, "runde-a", "runde-a-0099")
 
 
 def test_the_quality_gate_reports_a_stored_message_changed_or_gone(built: App) -> None:
@@ -103,36 +112,42 @@ def test_the_quality_gate_reports_a_stored_message_changed_or_gone(built: App) -
 # --------------------------------------------------------------------------------- export
 
 
-def test_export_twice_gives_the_same_manifest_and_zip_and_the_checksums_pass(built: App, tmp_path: Path) -> None:
+def test_export_twice_gives_the_same_manifest_and_zip_and_the_checksums_pass(
+    shared: App, tmp_path: Path
+) -> None:
     out = tmp_path / "esdh"
-    first = exporting.export(built, "runde-a", out)
+    first = exporting.export(shared, "runde-a", out)
     manifest = (first.folder / "manifest.json").read_bytes()
     table = (first.folder / "manifest.csv").read_bytes()
     zipped = first.zip.read_bytes()
 
-    second = exporting.export(built, "runde-a", out)
+    second = exporting.export(shared, "runde-a", out)
 
     assert (second.folder / "manifest.json").read_bytes() == manifest
     assert (second.folder / "manifest.csv").read_bytes() == table
     assert second.zip.read_bytes() == zipped
-    check = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=second.folder, capture_output=True)
+    check = subprocess.run(
+        ["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=second.folder, capture_output=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     with zipfile.ZipFile(second.zip) as zf:
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert zf.read("runde-a-sagsakt/manifest.json") == manifest
 
 
-def test_the_case_file_holds_every_document_received_and_sent(built: App, tmp_path: Path) -> None:
-    report = exporting.export(built, "runde-a", tmp_path / "esdh")
+def test_the_case_file_holds_every_document_received_and_sent(shared: App, tmp_path: Path) -> None:
+    report = exporting.export(shared, "runde-a", tmp_path / "esdh")
     documents = json.loads((report.folder / "manifest.json").read_text(encoding="utf-8"))["documents"]
     by_direction: dict[str, list[dict[str, str]]] = {}
     for doc in documents:
         by_direction.setdefault(doc["direction"], []).append(doc)
         assert (doc["kle"], doc["facet"]) == ("27.00.00", "G01")
         assert hashlib.sha256((report.folder / doc["file"]).read_bytes()).hexdigest() == doc["sha256"]
-    with built.db.transaction() as session:
+    with shared.db.transaction() as session:
         raws = set(session.scalars(select(RawMessageRow.sha256).where(RawMessageRow.round_id == "runde-a")))
-        sent = session.scalar(select(func.count()).where(OutboxRow.round_id == "runde-a", OutboxRow.sent_at.is_not(None)))
+        sent = session.scalar(
+            select(func.count()).where(OutboxRow.round_id == "runde-a", OutboxRow.sent_at.is_not(None))
+        )
     emls = [d for d in by_direction["Indgående"] if d["file"].endswith(".eml")]
     assert {d["sha256"] for d in emls} == raws  # each received message, its original bytes
     pdfs = [d for d in by_direction["Indgående"] if d["role"] == "Gengivelse"]
@@ -145,10 +160,10 @@ def test_the_case_file_holds_every_document_received_and_sent(built: App, tmp_pa
     assert all(d["date"].endswith(("+01:00", "+02:00")) for d in documents)
 
 
-def test_export_before_assemble_says_what_to_do(built: App, tmp_path: Path) -> None:
-    shutil.rmtree(built.settings.out_dir("runde-b"))
+def test_export_before_assemble_says_what_to_do(shared: App, tmp_path: Path) -> None:
+    shutil.rmtree(shared.settings.out_dir("runde-b"))
     with pytest.raises(exporting.NothingAssembledError, match="kør 'hoering assemble runde-b' først"):
-        exporting.export(built, "runde-b", tmp_path / "esdh")
+        exporting.export(shared, "runde-b", tmp_path / "esdh")
 
 
 # ---------------------------------------------------------------------------------- purge
@@ -201,9 +216,13 @@ def counts_view(app: App, round_id: str) -> dict[str, object]:
         "late": view["late"],
         "needs_review": view["needs_review"],
         "organisations": [
-            (p["name"], p["status"]) for p in view["parties"] if p["name"] in {"Ældrerådet", "Stille Forening"}
+            (p["name"], p["status"])
+            for p in view["parties"]
+            if p["name"] in {"Ældrerådet", "Stille Forening"}
         ],
-        "private": sorted(p["status"] for p in view["parties"] if p["name"] not in {"Ældrerådet", "Stille Forening"}),
+        "private": sorted(
+            p["status"] for p in view["parties"] if p["name"] not in {"Ældrerådet", "Stille Forening"}
+        ),
     }
 
 
@@ -245,7 +264,12 @@ def test_purge_deletes_only_what_it_should(built_any_db: App, tmp_path: Path) ->
         detail = session.scalar(select(EventRow.detail).where(EventRow.kind == "purged"))
         staff = session.scalar(select(func.count()).select_from(StaffNoteRow).where(StaffNoteRow.reply != ""))
     assert detail is not None
-    assert (detail["raw_messages"], detail["attachments"], detail["responses"], detail["private_persons"]) == (
+    assert (
+        detail["raw_messages"],
+        detail["attachments"],
+        detail["responses"],
+        detail["private_persons"],
+    ) == (
         4,
         1,
         4,
@@ -283,11 +307,11 @@ def test_a_round_changed_after_its_export_is_left_whole_with_the_reason(built: A
     assert snapshot(built, "runde-a") == before
 
 
-def test_status_and_the_log_show_the_deletion_date(built: App) -> None:
-    view = round_status(built, "runde-a")
+def test_status_and_the_log_show_the_deletion_date(shared: App) -> None:
+    view = round_status(shared, "runde-a")
     assert view["deletion_date"] == "2030-10-25T09:00:00+02:00"  # closed 25.10.2025 09.00 + P5Y
     assert view["deletion"].startswith("Personoplysningerne slettes fredag den 25. oktober 2030 kl. 09.00")
-    log = load_workbook(built.settings.out_dir("runde-a") / "runde-a-hoeringslog.xlsx", read_only=True)
+    log = load_workbook(shared.settings.out_dir("runde-a") / "runde-a-hoeringslog.xlsx", read_only=True)
     rows = list(log["Opbevaring"].iter_rows(values_only=True))
     assert rows[0] == ("Lukket", "Opbevaringsperiode", "Slettes", "Sletning")
     assert rows[1][1] == "P5Y" and rows[1][2].strftime("%Y-%m-%d %H:%M") == "2030-10-25 09:00"

@@ -115,7 +115,10 @@ def build(tmp_path: Path, database_url: str | None = None) -> App:
         "2025-10-21T11:00:00+02:00",
     )
     deliver(
-        app, "a3", message("runde-a", "a3", "stille@forening.example", "Ingen bemærkninger."), "2025-10-22T12:00:00+02:00"
+        app,
+        "a3",
+        message("runde-a", "a3", "stille@forening.example", "Ingen bemærkninger."),
+        "2025-10-22T12:00:00+02:00",
     )
     deliver(
         app, "a4", message("runde-a", "a4", "ukendt@andet.example", "Hvem er I?"), "2025-10-22T13:00:00+02:00"
