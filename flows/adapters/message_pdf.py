@@ -54,6 +54,8 @@ def read_headers(data: bytes) -> tuple[tuple[str, str], ...]:
 def write_message_pdf(
     view: MessageView, path: Path, created: datetime, *, font_dir: Path = DEJAVU_DIR
 ) -> None:
+    # A fresh PDF each time (parsing DejaVu is most of its ~0.5 s): a deep copy of a loaded one
+    # shares fontTools state, and the second message's subset then misses glyphs.
     pdf = _new_pdf(font_dir)
     pdf.set_creation_date(created)
     pdf.set_title(_text(pdf, view.title))

@@ -157,7 +157,7 @@ def chain_lines(chain: Chain) -> list[str]:
     return [
         f"{chain.reference} – {chain.party}",
         f"Notat: {chain.note}",
-        f"Citat: »{chain.quote}«",
+        f"Citat: »{chain.quote}«" if chain.quote else "Citat: (teksten er slettet eller tom)",
         f"Log: {chain.log}",
         stored,
         check,

@@ -1,0 +1,39 @@
+"""The case file's PDF rendition of a message: the same bytes every time, whatever came before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.adapters.message_pdf import MessageView, read_headers, write_message_pdf
+
+VIEW = MessageView(
+    title="Høringssvar fra Ældrerådet",
+    headers=(("Fra", "aeldre@raad.example"), ("Emne", "Svar")),
+    received="20.10.2025 kl. 10.00",
+    body="Vi støtter flere væresteder. " * 40,
+    attachments=("bilag æøå.pdf",),
+)
+WHEN = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+
+
+def test_a_rendition_does_not_depend_on_the_messages_rendered_before_it(tmp_path: Path) -> None:
+    """Rendered alone, or after another message with other characters: the same bytes."""
+    write_message_pdf(VIEW, tmp_path / "a.pdf", WHEN)
+    other = MessageView("Andet", (("Fra", "x@y.dk"),), "1.1.2025 kl. 10.00", "0123456789 <>IJhjc", ())
+    write_message_pdf(other, tmp_path / "other.pdf", WHEN)
+    write_message_pdf(VIEW, tmp_path / "b.pdf", WHEN)
+    a, b = ((tmp_path / n).read_bytes() for n in ("a.pdf", "b.pdf"))
+    assert a == b
+    assert a.startswith(b"%PDF")
+
+
+def test_headers_are_shown_decoded_and_a_broken_date_as_it_is() -> None:
+    data = (
+        b"From: =?utf-8?q?J=C3=B8rgen?= <j@example.org>\r\nTo: hoering@kk.example\r\n"
+        b"Date: not a date\r\nSubject: =?utf-8?q?H=C3=B8ringssvar?=\r\n\r\nTekst\r\n"
+    )
+    shown = dict(read_headers(data))
+    assert shown["Fra"] == "Jørgen <j@example.org>"
+    assert shown["Emne"] == "Høringssvar"
+    assert shown["Dato"] == "not a date"
