@@ -102,11 +102,20 @@ def write_manifest(folder: Path, round_info: dict[str, str | None], documents: S
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     (folder / "manifest.json").write_text(text, encoding="utf-8")
     buffer = io.StringIO()
-    # utf-8 with a BOM and ";" as Danish Excel opens it; every value quoted (never a formula)
+    # utf-8 with a BOM and ";" as Danish Excel opens it. Excel computes a quoted "=…" in a CSV all
+    # the same, so a value from outside that would start a formula gets a leading apostrophe here
+    # (manifest.json keeps every value exactly).
     writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, delimiter=";", quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _not_a_formula(v) for k, v in row.items()} for row in rows)
     (folder / "manifest.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _not_a_formula(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def relative_files(folder: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""The case file's PDF rendition of a message: the same bytes every time, whatever came before."""
+"""Parts of the case file: the PDF rendition of a message (same bytes every time) and the CSV manifest."""
 
 from __future__ import annotations
 
@@ -37,3 +37,20 @@ def test_headers_are_shown_decoded_and_a_broken_date_as_it_is() -> None:
     assert shown["Fra"] == "Jørgen <j@example.org>"
     assert shown["Emne"] == "Høringssvar"
     assert shown["Dato"] == "not a date"
+
+
+def test_the_csv_manifest_never_hands_excel_a_formula(tmp_path: Path) -> None:
+    """A sender's name such as "=HYPERLINK(…)" is text in manifest.csv and exact in manifest.json."""
+    import json
+
+    from flows.adapters.case_file import Document, write_manifest
+
+    nasty = '=HYPERLINK("http://x")'
+    doc = Document("a.eml", nasty, "Indgående", "2025-10-20T10:00:00+02:00", nasty, "Hoveddokument", "",
+                   "message/rfc822", "0" * 64, "", "")  # fmt: skip
+    write_manifest(tmp_path, {"round": "r"}, [doc])
+    table = (tmp_path / "manifest.csv").read_text(encoding="utf-8-sig")
+    assert f'"\'{nasty.replace(chr(34), chr(34) * 2)}"' in table
+    assert (
+        json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["documents"][0]["party"] == nasty
+    )
