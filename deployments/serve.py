@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
 
-from flows.schedules import DEPLOYMENTS
+from flows.schedules import DEPLOYMENTS, PURGE_CRON, PURGE_SLUG, TIMEZONE
 
 DESCRIPTIONS = {
     "open": "Registrér eller opdatér en høring fra dens rundefil, og planlæg dens kørsler.",
@@ -40,6 +40,7 @@ DESCRIPTIONS = {
     "assemble": "Skriv høringslog og udkast til høringsnotat. Planlagt efter lukning, og efter behov.",
     "status": "Høringen i ét overblik.",
     "extend": "Giv én høringspart en ny frist og send den besked.",
+    "purge": "Slet personoplysningerne i høringer, hvis slettedato er nået (kun eksporterede). Kører dagligt.",
 }
 
 # One collection at a time: every round shares the inbox, and close runs a collection too.
@@ -54,6 +55,7 @@ def load_flows() -> dict[str, Any]:
     from flows.extend import extend
     from flows.invite import invite
     from flows.open_round import open_round
+    from flows.purge import purge
     from flows.remind import remind
     from flows.status import status
 
@@ -66,13 +68,14 @@ def load_flows() -> dict[str, Any]:
         "assemble": assemble,
         "status": status,
         "extend": extend,
+        "purge": purge,
     }
 
 
 def build_deployments() -> list[RunnerDeployment]:
     """Every deployment, named as in ``flows.schedules.DEPLOYMENTS`` and in prefect.yaml.
 
-    No deployment has a schedule of its own: the round's runs (reminders, close, assemble) and its
+    No deployment but purge has a schedule of its own: the round's runs (reminders, close, assemble) and its
     15-minute collection are added per round by ``hoering open`` (flows/schedules.py), with the
     round id as parameter.
 
@@ -84,9 +87,23 @@ def build_deployments() -> list[RunnerDeployment]:
     prefect/deployments/runner.py); an omitted field is the form Prefect documents as "keep".
     """
     deployments = []
+    from prefect.schedules import Cron
+
     for step, flow in load_flows().items():
         flow_name, deployment_name = DEPLOYMENTS[step].split("/")
         assert flow.name == flow_name, f"{flow.name} != {flow_name}"
+        if step == "purge":  # daily, for every round; no round adds schedules to it
+            daily = Cron(PURGE_CRON, timezone=TIMEZONE, slug=PURGE_SLUG)
+            deployments.append(
+                flow.to_deployment(
+                    name=deployment_name,
+                    tags=["hoering", step],
+                    description=DESCRIPTIONS[step],
+                    schedules=[daily],
+                    entrypoint_type=EntrypointType.MODULE_PATH,
+                )
+            )
+            continue
         deployment = flow.to_deployment(
             name=deployment_name,
             tags=["hoering", step],

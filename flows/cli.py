@@ -201,6 +201,39 @@ def status_cmd(round_id: str, as_json: Annotated[bool, typer.Option("--json")] =
         typer.echo(line)
 
 
+@app.command("trace")
+def trace_cmd(round_id: str, reference: str) -> None:
+    """Kæden bag ét høringssvar eller én bemærkning: notat → log → gemt råbesked."""
+    from flows.trace import trace
+
+    result = _run("trace", lambda: trace(round_id, reference, now=_now()))
+    for line in result["lines"]:
+        typer.echo(line)
+
+
+@app.command("export")
+def export_cmd(
+    round_id: str,
+    out: Annotated[Path | None, typer.Option("--out", help="Mappe til sagsaktet.")] = None,
+) -> None:
+    """Skriv sagsaktet til ESDH: alle modtagne og sendte dokumenter med manifest og SHA256SUMS."""
+    from flows.export import export
+
+    result = _run("export", lambda: export(round_id, str(out.resolve()) if out else None, now=_now()))
+    typer.echo(result["folder"])
+    typer.echo(result["zip"])
+
+
+@app.command("purge")
+def purge_cmd(round_id: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Slet personoplysningerne i høringer, hvis slettedato er nået (kun eksporterede høringer)."""
+    from flows.purge import purge
+
+    result = _run("purge", lambda: purge(round_id, now=_now()))
+    for line in result["lines"]:
+        typer.echo(line)
+
+
 @app.command("extend")
 def extend_cmd(
     round_id: str,

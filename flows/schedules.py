@@ -46,10 +46,15 @@ DEPLOYMENTS: dict[str, str] = {
     "assemble": "hoering-assemble/assemble",
     "status": "hoering-status/status",
     "extend": "hoering-extend/extend",
+    "purge": "hoering-purge/purge",
 }
 """``flow name/deployment name`` of every deployment; serve.py and prefect.yaml use these names."""
 
 SCHEDULED_STEPS = ("remind", "close", "assemble")
+
+PURGE_CRON = "30 3 * * *"
+"""The purge's own daily schedule, Copenhagen time (the one deployment with a schedule of its own)."""
+PURGE_SLUG = "purge-daily"
 
 log = logging.getLogger(__name__)
 

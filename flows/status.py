@@ -57,6 +57,8 @@ def status_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"Høringen er lukket ({short_datetime(_moment(result['closed']))}). Frist: {deadline}")
     else:
         lines.append(f"Høringen er åben. Frist: {deadline}")
+    if result.get("deletion_date"):  # once closed: close + retention
+        lines.append(result["deletion"])
     for extension in result.get("extended_deadlines", []):
         lines.append(
             f"Forlænget frist: {extension['party']} til {deadline_text(_moment(extension['until']))}"

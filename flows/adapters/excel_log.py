@@ -43,8 +43,9 @@ from flows.core.assembly import (
 )
 from flows.core.danish import danish_key, local
 from flows.core.errors import LogEditConflictError
-from flows.core.model import PartyStatus
+from flows.core.model import PartyStatus, Round
 from flows.core.quality import clean_text
+from flows.core.retention import deletion_date, deletion_text
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
@@ -98,6 +99,7 @@ RESPONSE_COLUMNS = (
     Column(REFERENCE, 22),
     Column("Kampagne", 18, "wrap"),
     Column("Ingen bemærkninger", 12),
+    Column("SHA-256", 66),
 )
 REMARK_COLUMNS = (
     Column(NR, 8),
@@ -120,6 +122,20 @@ REVIEW_COLUMNS = (
     Column(DECISION, 13, staff=True, choices=tuple(DECISIONS)),
     Column(PARTY, 30, "wrap", staff=True),
 )
+
+RETENTION = "Opbevaring"  # when the round's personal data is deleted (flows/core/retention.py)
+RETENTION_COLUMNS = (
+    Column("Lukket", 17, "date"),
+    Column("Opbevaringsperiode", 20),
+    Column("Slettes", 17, "date"),
+    Column("Sletning", 70, "wrap"),
+)
+
+
+def retention_row(rnd: Round) -> tuple[Cell, ...]:
+    deleted = deletion_date(rnd.closed_at, rnd.retention)
+    text = deletion_text(rnd.closed_at, rnd.retention)
+    return (_excel_time(rnd.closed_at), rnd.retention, _excel_time(deleted), text)
 
 
 # --------------------------------------------------------------------------------------- writing
@@ -145,6 +161,7 @@ def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Se
         (RESPONSES, RESPONSE_COLUMNS, map(_response_row, assembly.responses)),
         (REMARKS, REMARK_COLUMNS, (_remark_row(m, notes) for m in assembly.remarks)),
         (REVIEW, REVIEW_COLUMNS, map(_review_row, assembly.review)),
+        (RETENTION, RETENTION_COLUMNS, [retention_row(assembly.round)]),
     ]
 
 
@@ -506,6 +523,7 @@ def _response_row(r: ResponseLine) -> tuple[Cell, ...]:
         r.reference,
         r.campaign or "",
         "Ja" if r.no_remarks else "",
+        r.sha256,
     )
 
 

@@ -51,10 +51,21 @@ class ResponseLine:
     campaign: str | None = None
     campaign_size: int = 1
     campaign_parties: tuple[str, ...] = ()
+    sha256: str = ""  # of the stored raw message it was parsed from (the log's SHA-256 column)
 
     @property
     def text(self) -> str:
         return resolve(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    """The last link of a counted response's chain: its raw message on record and on disk."""
+
+    number: int
+    recorded: str | None  # the sha256 on record; None: no raw message is on record
+    found: str | None  # the sha256 of the file there now; None: no file is there
+    typed_in: bool = False  # a response staff typed in has no raw message
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +128,7 @@ class Assembly:
     remarks: list[RemarkLine]
     review: list[ReviewLine]
     notes: dict[str, StaffNote] = field(default_factory=dict)
+    stored: tuple[StoredLink, ...] = ()  # filled by services.tracing; checked by the quality gate
 
     @property
     def on_time(self) -> list[ResponseLine]:

@@ -77,6 +77,7 @@ class RawState(StrEnum):
     STORED = "stored"
     PROCESSED = "processed"
     QUARANTINED = "quarantined"
+    PURGED = "purged"  # the retention period ran out: the bytes are deleted, the row stays
 
 
 class Decision(StrEnum):

@@ -12,7 +12,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from flows.core.assembly import Assembly
+from flows.core.assembly import Assembly, StoredLink
 from flows.core.danish import responses_phrase
 from flows.core.model import PartyStatus
 
@@ -99,7 +99,29 @@ def check_note(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> Q
     report.problems.extend(_wrong_count(assembly, facts))
     report.problems.extend(_unlisted_parties(assembly, facts))
     report.problems.extend(_parties_without_status(assembly))
+    report.problems.extend(check_chain(assembly.stored))
     return report
+
+
+def check_chain(links: Iterable[StoredLink]) -> list[str]:
+    """Every counted response leads to its stored raw message, whose bytes are what was recorded."""
+    missing, altered = [], []
+    for link in links:
+        if link.recorded is None:
+            if not link.typed_in:
+                missing.append(link.number)
+        elif link.found is None:
+            missing.append(link.number)
+        elif link.found != link.recorded:
+            altered.append(link.number)
+    problems = []
+    if missing:
+        numbers = ", ".join(map(str, missing[:10]))
+        problems.append(f"den gemte råbesked mangler for høringssvar nr. {numbers}")
+    if altered:
+        numbers = ", ".join(map(str, altered[:10]))
+        problems.append(f"den gemte råbesked for høringssvar nr. {numbers} svarer ikke til sin SHA-256")
+    return problems
 
 
 def _missing_responses(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> list[str]:

@@ -45,7 +45,9 @@ from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.core.outputs import output_paths
 from flows.resources import resource
 from flows.services import publishing
+from flows.services.chain import attach_chain
 from flows.services.outbox import invitation_states, sent_at_by_party
+from flows.services.purging import ensure_not_purged
 from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
@@ -64,6 +66,7 @@ class AssembleReport:
 
 
 def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
+    ensure_not_purged(app, round_id)  # a purged round says so and writes no empty note
     out_dir = out_dir or app.settings.out_dir(round_id)
     outputs = output_paths(out_dir, round_id)
     log_path, note_path, bundle_path = outputs.log, outputs.note, outputs.bundle
@@ -71,6 +74,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     publishing.absorb_public_edits(app, round_id, log_path)
     assembly = build_assembly(app, round_id)
     public = publishing.prepare(app, assembly)
+    attach_chain(app, round_id, assembly)  # the log's SHA-256 column; the gate checks the files
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path, extra=[public.sheet])
     quality = write_note(assembly, note_path, letterhead=letterhead(app))
@@ -84,6 +88,8 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
             "written",
             log=str(log_path),
             note=str(note_path),
+            bundle=str(bundle_path),
+            public=[str(path) for path in public_paths or ()],
             quality=list(quality.problems),
         )
     return AssembleReport(

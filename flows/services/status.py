@@ -20,6 +20,7 @@ from flows.core.danish import danish_key
 from flows.core.deadline import reminder_due_at
 from flows.core.model import Round
 from flows.core.quality import clean_text
+from flows.core.retention import retention_view
 from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
 from flows.services.outbox import invitation_states
 from flows.services.rounds import get_round
@@ -61,6 +62,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         "items": kinds,
         "outbox": dict(outbox),
         **stands,
+        **retention_view(rnd),
     }
 
 

@@ -80,10 +80,11 @@ def test_yaml_collect_schedule_is_the_one_rounds_get() -> None:
     assert (collect["cron"], collect["timezone"]) == (COLLECT_CRON, TIMEZONE)
 
 
-def test_no_deployment_carries_a_fixed_schedule() -> None:
+def test_no_deployment_but_purge_carries_a_fixed_schedule() -> None:
     # Per-round schedules are added by `hoering open`; a yaml `schedules:` list would replace them on
-    # deploy, and so would `schedules: []` (only an absent key means "keep").
-    assert all("schedules" not in d for d in yaml_deployments())
+    # deploy, and so would `schedules: []` (only an absent key means "keep"). No round adds any to
+    # purge, which runs daily for every round.
+    assert all("schedules" not in d for d in yaml_deployments() if d["name"] != "purge")
 
 
 def test_deadline_after_dst_change_lands_at_the_named_hour() -> None:
@@ -147,12 +148,14 @@ def test_scheduling_is_a_no_op_without_a_server(monkeypatch: pytest.MonkeyPatch)
         assert schedules.unschedule_collect("r") == "none"
 
 
-def test_serve_builds_every_deployment_without_schedules() -> None:
+def test_serve_builds_every_deployment_without_schedules_but_the_daily_purge() -> None:
     serve = load_serve()
     deployments = serve.build_deployments()
     assert {d.full_name for d in deployments} == set(DEPLOYMENTS.values())
     for deployment in deployments:
         assert "hoering" in deployment.tags
+        if deployment.name == "purge":
+            continue
         assert not deployment.schedules
         assert deployment.entrypoint is not None
         assert deployment.entrypoint.startswith("flows.")
@@ -164,6 +167,8 @@ def test_serve_leaves_the_schedules_out_of_what_it_registers() -> None:
     # An empty list would replace the rounds' collect schedules whenever one of them lacks a slug
     # (deployments/README.md §3a); a field left out is "keep what is there".
     for deployment in load_serve().build_deployments():
+        if deployment.name == "purge":  # its own daily schedule, which no round adds to
+            continue
         assert "schedules" not in deployment.model_fields_set
         assert "schedules" not in deployment.model_dump(exclude_unset=True)
 
@@ -175,3 +180,25 @@ def test_collect_and_close_have_a_timeout() -> None:
     assert collect.timeout_seconds == COLLECT_TIMEOUT_SECONDS
     assert close_round.timeout_seconds == COLLECT_TIMEOUT_SECONDS
     assert COLLECT_TIMEOUT_SECONDS >= 3600  # a national round's collection fits well inside
+
+
+def test_purge_runs_daily_in_copenhagen_time_in_serve_and_yaml() -> None:
+    """The purge's one schedule, the same in serve.py and prefect.yaml: daily, Europe/Copenhagen."""
+    from flows.schedules import PURGE_CRON, PURGE_SLUG
+
+    purge = next(d for d in load_serve().build_deployments() if d.name == "purge")
+    (schedule,) = purge.schedules or []
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == (PURGE_CRON, TIMEZONE)
+    assert schedule.slug == PURGE_SLUG
+    (yaml_schedule,) = next(d for d in yaml_deployments() if d["name"] == "purge")["schedules"]
+    assert (yaml_schedule["cron"], yaml_schedule["timezone"], yaml_schedule["slug"]) == (
+        PURGE_CRON,
+        TIMEZONE,
+        PURGE_SLUG,
+    )
+    # daily: the next runs a day apart at the same Copenhagen wall time, across the DST change
+    from prefect.server.schemas.schedules import CronSchedule
+
+    parsed = CronSchedule(cron=PURGE_CRON, timezone=TIMEZONE)
+    runs = asyncio.run(parsed.get_dates(n=3, start=datetime(2026, 10, 24, tzinfo=UTC)))
+    assert [r.astimezone(CPH).strftime("%d %H:%M") for r in runs] == ["24 03:30", "25 03:30", "26 03:30"]

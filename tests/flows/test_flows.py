@@ -96,6 +96,20 @@ def test_a_round_from_open_to_assemble(data_dir: Path, tmp_path: Path) -> None:
     assert "hoeringslog.xlsx" in summary.data
     assert "Rettidige svar | 1" in summary.data
 
+    # The public record's commands are flow runs too: trace, export, and the daily purge.
+    from flows.export import export
+    from flows.purge import purge
+    from flows.trace import trace
+
+    chain = trace(ROUND_ID, f"{ROUND_ID}-0001", now=CLOCK["assemble"])
+    assert chain["intact"] and Path(chain["path"]).is_file()
+    assert Path(export(ROUND_ID, str(tmp_path / "esdh"), now=CLOCK["assemble"])["zip"]).is_file()
+    assert list(purge(now="2030-11-01T08:00:00+01:00")["purged"]) == [ROUND_ID]  # no round named
+    assert not Path(chain["path"]).exists()
+    for name in (f"trace · {ROUND_ID}", f"export · {ROUND_ID}", "purge · alle høringer"):
+        runs = runs_named(name)
+        assert runs and all(run.state is not None and run.state.is_completed() for run in runs), name
+
 
 def test_a_failed_run_mails_the_rounds_contact(data_dir: Path, tmp_path: Path) -> None:
     from flows.close_round import close_round

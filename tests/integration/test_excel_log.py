@@ -47,7 +47,7 @@ def test_sheets_and_columns_follow_the_contract(tmp_path: Path) -> None:
     """Sheets and their leading columns are exactly the contract's, in its order."""
     _, path = _write(tmp_path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == list(CONTRACT)
+    assert wb.sheetnames == [*CONTRACT, "Opbevaring"]  # the contract's, then the deletion date
     for name, headers in CONTRACT.items():
         row = [c.value for c in wb[name][1]]
         assert row[: len(headers)] == headers
@@ -174,6 +174,7 @@ def test_more_rows_than_excel_holds_continue_on_a_numbered_sheet(
     assert wb.sheetnames == [
         "Høringsparter", "Høringsparter (2)", "Høringsparter (3)", "Høringssvar", "Høringssvar (2)",
         "Høringssvar (3)", "Bemærkninger", "Bemærkninger (2)", "Bemærkninger (3)", "Til gennemsyn",
+        "Opbevaring",
     ]  # fmt: skip
     assert [c.value for c in wb["Bemærkninger (3)"][1]] == [c.value for c in wb["Bemærkninger"][1]]
     numbers = [
