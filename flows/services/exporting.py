@@ -27,9 +27,9 @@ from flows.bootstrap import App
 from flows.core.danish import local, short_datetime
 from flows.core.errors import HoeringError
 from flows.core.model import Kind, OutboxPurpose, Round
+from flows.core.outputs import output_paths
 from flows.core.quality import clean_text
 from flows.core.retention import RecordEvent
-from flows.services.assembling import output_paths
 from flows.services.outbox import render_row
 from flows.services.purging import ensure_not_purged
 from flows.services.rounds import get_round
@@ -114,7 +114,8 @@ def _internal_files(
         raise NothingAssembledError(round_id)
     when, detail = assembled
     note = Path(str(detail.get("note", "")))
-    log_path, note_path, bundle_path = output_paths(note.parent, round_id)
+    outputs = output_paths(note.parent, round_id)
+    log_path, note_path, bundle_path = outputs.log, outputs.note, outputs.bundle
     if not (log_path.is_file() and note_path.is_file()):
         raise NothingAssembledError(round_id)
     files = [("Høringsnotat (udkast)", note_path, when), ("Høringslog", log_path, when)]

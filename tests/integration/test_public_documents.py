@@ -21,7 +21,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from flows.bench.stages import fresh_database
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -31,6 +30,7 @@ from flows.services import assembling, collecting, ingesting
 from flows.services.opening import open_round
 from flows.services.publishing import public_paths
 from flows.settings import Settings
+from tests.support.databases import fresh_database
 
 ROUND = """\
 id = "offentlig-runde"
