@@ -59,6 +59,7 @@ NR, REPLY, CHANGE, GIVES_CHANGE = (
     "Giver anledning til ændring",
 )
 REFERENCE, DECISION, PARTY = "Reference", "Beslutning", "Høringspart"
+WHOLE_MESSAGE = "Hele beskeden"  # the full body beside the trimmed Tekst: nothing lost when a trim is wrong
 YES_NO = ["Ja", "Nej"]
 GIVES_CHANGE_VALUES = ["Ja", "Nej", "Delvist"]
 DECISIONS = ["Medtag", "Afvis"]
@@ -98,6 +99,7 @@ RESPONSE_COLUMNS = (
     Column(REFERENCE, 22),
     Column("Kampagne", 18, "wrap"),
     Column("Ingen bemærkninger", 12),
+    Column(WHOLE_MESSAGE, 80, "wrap"),
 )
 REMARK_COLUMNS = (
     Column(NR, 8),
@@ -495,6 +497,7 @@ def _response_row(r: ResponseLine) -> tuple[Cell, ...]:
         r.reference,
         r.campaign or "",
         "Ja" if r.no_remarks else "",
+        r.full_text,
     )
 
 

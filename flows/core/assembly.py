@@ -51,10 +51,15 @@ class ResponseLine:
     campaign: str | None = None
     campaign_size: int = 1
     campaign_parties: tuple[str, ...] = ()
+    full_content: str | LazyText = ""  # the whole body when the note's quote is trimmed from it
 
     @property
     def text(self) -> str:
         return resolve(self.content)
+
+    @property
+    def full_text(self) -> str:
+        return resolve(self.full_content)
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,6 +224,7 @@ class _Counted(NamedTuple):
     subject: str
     text: str | LazyText
     no_remarks: bool
+    full_text: str | LazyText  # the whole body, spilled only where the trim left something out
 
 
 def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembly:
@@ -262,7 +263,16 @@ def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted
         .order_by(ResponseRow.received_at, ResponseRow.number)
         .execution_options(yield_per=STREAM_ROWS)
     )
-    return [_Counted._make(row)._replace(text=spill.put(row.text)) for row in session.execute(query)]
+    return [
+        _Counted._make(row)._replace(
+            text=spill.put(row.text), full_text=_whole(spill, row.full_text, row.text)
+        )
+        for row in session.execute(query)
+    ]
+
+
+def _whole(spill: TextSpill, full_text: str, text: str) -> str | LazyText:
+    return spill.put(full_text) if full_text.strip() and full_text.strip() != text.strip() else ""
 
 
 def _texts(counted: list[_Counted]) -> TextsById:
@@ -310,6 +320,7 @@ def _response_lines(
                 late=row.late,
                 subject=row.subject,
                 content=row.text,
+                full_content=row.full_text,
                 attachments=tuple(attachments.get(row.id, [])),
                 no_remarks=row.no_remarks,
                 campaign=key,
