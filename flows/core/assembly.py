@@ -102,6 +102,12 @@ class StaffNote:
     def is_empty(self) -> bool:
         return not (self.reply.strip() or self.change.strip() or self.gives_change.strip())
 
+    @property
+    def changes_draft(self) -> bool:
+        """A change to the draft: marked Ja/Delvist, or a change written with the mark left empty."""
+        mark = self.gives_change.strip()
+        return mark in ("Ja", "Delvist") or (not mark and bool(self.change.strip()))
+
 
 @dataclass(frozen=True)
 class StaffEdits:
