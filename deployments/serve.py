@@ -40,6 +40,7 @@ DESCRIPTIONS = {
     "assemble": "Skriv høringslog og udkast til høringsnotat. Planlagt efter lukning, og efter behov.",
     "status": "Høringen i ét overblik.",
     "extend": "Giv én høringspart en ny frist og send den besked.",
+    "conclude": "Send det endelige høringsnotat med tak til alle, hvis svar er talt med; én gang hver.",
 }
 
 # One collection at a time: every round shares the inbox, and close runs a collection too.
@@ -51,6 +52,7 @@ def load_flows() -> dict[str, Any]:
     from flows.assemble import assemble
     from flows.close_round import close_round
     from flows.collect import collect
+    from flows.conclude import conclude
     from flows.extend import extend
     from flows.invite import invite
     from flows.open_round import open_round
@@ -66,6 +68,7 @@ def load_flows() -> dict[str, Any]:
         "assemble": assemble,
         "status": status,
         "extend": extend,
+        "conclude": conclude,
     }
 
 

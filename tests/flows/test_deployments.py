@@ -175,3 +175,12 @@ def test_collect_and_close_have_a_timeout() -> None:
     assert collect.timeout_seconds == COLLECT_TIMEOUT_SECONDS
     assert close_round.timeout_seconds == COLLECT_TIMEOUT_SECONDS
     assert COLLECT_TIMEOUT_SECONDS >= 3600  # a national round's collection fits well inside
+
+
+def test_conclude_is_a_deployment_with_its_round_and_document() -> None:
+    """`hoering conclude` is served and in prefect.yaml, and asks for the round and the note."""
+    assert DEPLOYMENTS["conclude"] == "hoering-conclude/conclude"
+    flow = load_serve().load_flows()["conclude"]
+    assert set(flow.parameters.required) == {"round_id", "document"}
+    entry = next(d for d in yaml_deployments() if d["name"] == "conclude")
+    assert entry["entrypoint"] == "flows/conclude.py:conclude"
