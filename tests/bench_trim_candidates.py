@@ -1,6 +1,6 @@
 """Compare reply trimmers on the labelled replies (not part of the test command).
 
-    pip install quotequail mail-parser-reply   # measuring only; not dependencies of hoering
+    pip install -e ".[compare]"   # measuring only: neither library is used by hoering itself
     python -m tests.bench_trim_candidates [--each]
 
 Prints the mean similarity (difflib ratio) of each candidate's kept text to the golden answer,

@@ -44,6 +44,7 @@ from flows.core.assembly import (
 from flows.core.danish import danish_key, local
 from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus
+from flows.core.numbering import stored_remark_number
 from flows.core.quality import clean_text
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
@@ -112,6 +113,7 @@ REMARK_COLUMNS = (
     Column(GIVES_CHANGE, 14, staff=True, choices=tuple(GIVES_CHANGE_VALUES)),
     Column("Svar nr.", 9, "number"),
     Column("Rettidig", 10, choices=tuple(YES_NO)),
+    Column(REFERENCE, 22),  # the remark's stable key: staff edits are matched by it, not by Nr.
 )
 REVIEW_COLUMNS = (
     Column(REFERENCE, 22),
@@ -514,6 +516,7 @@ def _remark_row(m: RemarkLine, notes: dict[str, StaffNote]) -> tuple[Cell, ...]:
         note.gives_change,
         m.response_number,
         "Nej" if m.late else "Ja",
+        m.reference or m.number,  # an assembly not renumbered shows the stored numbers
     )
 
 
@@ -614,15 +617,22 @@ def _add_note(
     known: set[str],
     problems: list[str],
 ) -> None:
-    nr, where = record[NR], f"»{sheet}« række {record['__row__']}"
+    # a row's Reference names its remark for good (Nr. is the shown number, which shifts when an
+    # item is included later); a log written before the column existed names it by Nr.
+    label = REFERENCE if REFERENCE in record else NR
+    shown = record[label]
+    nr = (stored_remark_number(shown) or "") if label == REFERENCE and shown else shown
+    where = f"»{sheet}« række {record['__row__']}"
     if note.is_empty():
         return
-    if not nr:
-        problems.append(f"{where}: forvaltningens tekst står i en række uden Nr.")
+    if not shown:
+        problems.append(f"{where}: forvaltningens tekst står i en række uden {label}")
     elif nr not in known:
-        problems.append(f"{where}: Nr. {nr} er ikke en kendt bemærkning, men rækken har forvaltningens tekst")
+        problems.append(
+            f"{where}: {label} {shown} er ikke en kendt bemærkning, men rækken har forvaltningens tekst"
+        )
     elif nr in notes and notes[nr] != note:
-        problems.append(f"{where}: Nr. {nr} står flere gange med forskellig tekst")
+        problems.append(f"{where}: {label} {shown} står flere gange med forskellig tekst")
     else:
         notes[nr] = note
 

@@ -71,6 +71,7 @@ class RemarkLine:
     content: str | LazyText
     proposal: str
     late: bool = False
+    reference: str = ""  # ROUND-0007.1: stable, whatever number the outputs show
 
     @property
     def text(self) -> str:

@@ -42,6 +42,7 @@ from flows.core.assembly import (
 from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.core.numbering import renumber
 from flows.resources import resource
 from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.rounds import find_party, get_round
@@ -252,7 +253,8 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
             for n in session.scalars(select(StaffNoteRow).where(StaffNoteRow.round_id == round_id))
         }
         party_lines = _party_lines(session, round_id, parties, counted)
-    return Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes)
+    # the outputs number the counted responses 1, 2, 3 …; the stored numbers stay the references
+    return renumber(Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes))
 
 
 def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted]:
