@@ -150,17 +150,16 @@ def _after_header(lines: list[str], cut: int) -> list[str]:
 
 
 def _interleaved(lines: list[str]) -> bool:
-    """True when own (non-quoted) text stands between two quoted blocks, before any new header."""
-    seen_quote = pending_text = False
+    """True when own (non-quoted) text follows a quoted block, before any new header: answers
+    written between quotes, or below the one passage the sender kept quoted."""
+    seen_quote = False
     for i, line in enumerate(lines):
         if _QUOTED.match(line):
-            if pending_text:
-                return True
             seen_quote = True
         elif history_start(lines[i : i + 2]) == 0:
             return False
         elif line.strip() and seen_quote:
-            pending_text = True
+            return True
     return False
 
 
