@@ -72,8 +72,17 @@ _CLOSING_WORDS = (
 CLOSING = re.compile(
     rf"^\s*({_CLOSING_WORDS})\s*[,.!]*\s*(/\s*({_CLOSING_WORDS})\s*[,.!]*\s*)?$", re.IGNORECASE
 )
-# A closing followed by the name on the same line: "Mvh. Jens Hansen, formand", "Vh /Lone"
-_CLOSING_WITH_NAME = re.compile(rf"^\s*(?i:{_CLOSING_WORDS})\b\s*[,.!]*\s*/?\s*[A-ZÆØÅÄÖÜ][^\n.!?]{{0,100}}$")
+# A closing followed by the name on the same line: "Mvh. Jens Hansen, formand", "Vh /Lone". Not
+# the one-word closings that also begin ordinary lines ("Best Practice", "Tak Hans for …")
+_NAMED_CLOSING_WORDS = (
+    r"(med\s+)?(venlig(st)?|venlige|bedste|mange|kærlig(e)?|de\s+bedste)\s+(hilsen|hilsner)|"
+    r"mvh|vh|kh|m\.?v\.?h|hilsen|hilsner|(med\s+)?(vänlig(a)?|bästa)\s+hälsning(ar)?|"
+    r"(med\s+)?vennlig\s+hilsen|(mit\s+)?(freundlichen|besten|herzlichen|viele|liebe)\s+grü(ß|ss)en?|"
+    r"(kind|best|warm)(est)?\s+regards|met vriendelijke groet(en)?|ystävällisin terveisin"
+)
+_CLOSING_WITH_NAME = re.compile(
+    rf"^\s*(?i:{_NAMED_CLOSING_WORDS})\b\s*[,.!]*\s*/?\s*[A-ZÆØÅÄÖÜ][^\n.!?]{{0,100}}$"
+)
 _SIG_DASHES = re.compile(r"^-- ?$")
 _DISCLAIMER = re.compile(
     r"fortrolig|confidential|privileged|vertraulich|konfidentiell|personoplysninger|"

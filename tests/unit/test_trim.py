@@ -138,3 +138,16 @@ def test_an_answer_below_the_one_passage_kept_quoted_is_kept() -> None:
         "Hier ist der Antworttext.\n\nViele Grüße\nVorname Nachname\n"
     )
     assert trim_reply(text) == "Hallo Vorname,\n\nHier ist der Antworttext."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perioden er:\nFra: 1. januar 2026\nTil: 31. marts 2026\nDerefter evalueres ordningen.",
+        "Vi henviser til:\nBest Practice Guide\nKapitel 2\nKapitel 3",
+        "Vi foreslår følgende ændring.\nTak Hans for et godt møde\nPunkt 1\nPunkt 2",
+    ],
+)
+def test_lines_that_only_look_like_headers_or_closings_are_kept(text: str) -> None:
+    """Errs on keeping: a period "Fra: … Til: …" and a line starting "Best" or "Tak" are the answer."""
+    assert trim_reply(text) == text
