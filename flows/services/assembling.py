@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
@@ -211,7 +211,8 @@ def _review_rows(session: Session, round_id: str) -> list[_Review]:
 
 
 class _Counted(NamedTuple):
-    """The columns of a counted response the outputs show (never the full body)."""
+    """The columns of a counted response the outputs show (the full body only where the trim
+    shortened it, and never for a summary)."""
 
     id: int
     number: int
@@ -240,7 +241,7 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
         parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
-        counted = _counted(session, round_id, spill)
+        counted = _counted(session, round_id, spill, whole=not summary)
         attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
         campaigns = {} if summary else group_campaigns(_texts(counted))
         responses = _response_lines(counted, parties, attachments, campaigns)
@@ -257,8 +258,10 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     return renumber(Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes))
 
 
-def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted]:
+def _counted(session: Session, round_id: str, spill: TextSpill, *, whole: bool = True) -> list[_Counted]:
     columns = [getattr(ResponseRow, name) for name in _Counted._fields]
+    if not whole:  # status views count; they never show the body
+        columns[-1] = literal("").label("full_text")
     query = (
         select(*columns)
         .where(ResponseRow.round_id == round_id, counted_clause())
