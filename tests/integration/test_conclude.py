@@ -27,7 +27,7 @@ AUTHSERV = "mx.kk.example"
 NOTE = b"PK\x03\x04 the final note, as staff saved it from Word"
 
 
-def _app(tmp_path: Path) -> App:
+def _app(tmp_path: Path, database_url: str | None = None) -> App:
     base = tmp_path / "round"
     base.mkdir()
     (base / "udkast.pdf").write_bytes(b"%PDF-1.4 udkast")
@@ -77,8 +77,8 @@ def _conclusions(app: App) -> list[EmailMessage]:
     return found
 
 
-def _closed_round_with_respondents(tmp_path: Path) -> App:
-    app = _app(tmp_path)
+def _closed_round_with_respondents(tmp_path: Path, database_url: str) -> App:
+    app = _app(tmp_path, database_url)
     inviting.invite(app, ROUND_ID)
     with app.db.transaction() as session:
         stille = session.scalar(
@@ -103,8 +103,10 @@ def _closed_round_with_respondents(tmp_path: Path) -> App:
     return app
 
 
-def test_conclude_twice_mails_each_counted_respondent_once_with_the_note(tmp_path: Path) -> None:
-    app = _closed_round_with_respondents(tmp_path)
+def test_conclude_twice_mails_each_counted_respondent_once_with_the_note(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _closed_round_with_respondents(tmp_path, database_url)
     note = tmp_path / "hoeringsnotat-endelig.docx"
     note.write_bytes(NOTE)
 
