@@ -41,6 +41,7 @@ DESCRIPTIONS = {
     "status": "Høringen i ét overblik.",
     "extend": "Giv én høringspart en ny frist og send den besked.",
     "purge": "Slet personoplysningerne i høringer, hvis slettedato er nået (kun eksporterede). Kører dagligt.",
+    "conclude": "Send det endelige høringsnotat med tak til alle, hvis svar er talt med; én gang hver.",
 }
 
 # One collection at a time: every round shares the inbox, and close runs a collection too.
@@ -52,6 +53,7 @@ def load_flows() -> dict[str, Any]:
     from flows.assemble import assemble
     from flows.close_round import close_round
     from flows.collect import collect
+    from flows.conclude import conclude
     from flows.extend import extend
     from flows.invite import invite
     from flows.open_round import open_round
@@ -69,6 +71,7 @@ def load_flows() -> dict[str, Any]:
         "status": status,
         "extend": extend,
         "purge": purge,
+        "conclude": conclude,
     }
 
 

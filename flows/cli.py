@@ -248,6 +248,18 @@ def extend_cmd(
     typer.echo(f"Ny frist registreret for {party}; {result['sent']} besked(er) sendt.")
 
 
+@app.command("conclude")
+def conclude_cmd(
+    round_id: str,
+    document: Annotated[Path, typer.Option("--document", help="Det endelige høringsnotat, der vedhæftes.")],
+) -> None:
+    """Send det endelige høringsnotat med tak til alle, hvis svar er talt med; én gang hver."""
+    from flows.conclude import conclude, conclusion_line
+
+    result = _run("conclude", lambda: conclude(round_id, str(document.resolve()), now=_now()))
+    typer.echo(conclusion_line(result))
+
+
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Mappe til log og notat.")] = None,

@@ -47,6 +47,7 @@ DEPLOYMENTS: dict[str, str] = {
     "status": "hoering-status/status",
     "extend": "hoering-extend/extend",
     "purge": "hoering-purge/purge",
+    "conclude": "hoering-conclude/conclude",
 }
 """``flow name/deployment name`` of every deployment; serve.py and prefect.yaml use these names."""
 

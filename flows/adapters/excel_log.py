@@ -44,6 +44,7 @@ from flows.core.assembly import (
 from flows.core.danish import danish_key, local
 from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus, Round
+from flows.core.numbering import stored_remark_number
 from flows.core.quality import clean_text
 from flows.core.retention import deletion_date, deletion_text
 
@@ -60,6 +61,7 @@ NR, REPLY, CHANGE, GIVES_CHANGE = (
     "Giver anledning til ændring",
 )
 REFERENCE, DECISION, PARTY = "Reference", "Beslutning", "Høringspart"
+WHOLE_MESSAGE = "Hele beskeden"  # the full body beside the trimmed Tekst: nothing lost when a trim is wrong
 YES_NO = ["Ja", "Nej"]
 GIVES_CHANGE_VALUES = ["Ja", "Nej", "Delvist"]
 DECISIONS = ["Medtag", "Afvis"]
@@ -100,6 +102,7 @@ RESPONSE_COLUMNS = (
     Column("Kampagne", 18, "wrap"),
     Column("Ingen bemærkninger", 12),
     Column("SHA-256", 66),
+    Column(WHOLE_MESSAGE, 80, "wrap"),
 )
 REMARK_COLUMNS = (
     Column(NR, 8),
@@ -112,6 +115,7 @@ REMARK_COLUMNS = (
     Column(GIVES_CHANGE, 14, staff=True, choices=tuple(GIVES_CHANGE_VALUES)),
     Column("Svar nr.", 9, "number"),
     Column("Rettidig", 10, choices=tuple(YES_NO)),
+    Column(REFERENCE, 22),  # the remark's stable key: staff edits are matched by it, not by Nr.
 )
 REVIEW_COLUMNS = (
     Column(REFERENCE, 22),
@@ -524,6 +528,7 @@ def _response_row(r: ResponseLine) -> tuple[Cell, ...]:
         r.campaign or "",
         "Ja" if r.no_remarks else "",
         r.sha256,
+        r.full_text,
     )
 
 
@@ -540,6 +545,7 @@ def _remark_row(m: RemarkLine, notes: dict[str, StaffNote]) -> tuple[Cell, ...]:
         note.gives_change,
         m.response_number,
         "Nej" if m.late else "Ja",
+        m.reference or m.number,  # an assembly not renumbered shows the stored numbers
     )
 
 
@@ -640,15 +646,22 @@ def _add_note(
     known: set[str],
     problems: list[str],
 ) -> None:
-    nr, where = record[NR], f"»{sheet}« række {record['__row__']}"
+    # a row's Reference names its remark for good (Nr. is the shown number, which shifts when an
+    # item is included later); a log written before the column existed names it by Nr.
+    label = REFERENCE if REFERENCE in record else NR
+    shown = record[label]
+    nr = (stored_remark_number(shown) or "") if label == REFERENCE and shown else shown
+    where = f"»{sheet}« række {record['__row__']}"
     if note.is_empty():
         return
-    if not nr:
-        problems.append(f"{where}: forvaltningens tekst står i en række uden Nr.")
+    if not shown:
+        problems.append(f"{where}: forvaltningens tekst står i en række uden {label}")
     elif nr not in known:
-        problems.append(f"{where}: Nr. {nr} er ikke en kendt bemærkning, men rækken har forvaltningens tekst")
+        problems.append(
+            f"{where}: {label} {shown} er ikke en kendt bemærkning, men rækken har forvaltningens tekst"
+        )
     elif nr in notes and notes[nr] != note:
-        problems.append(f"{where}: Nr. {nr} står flere gange med forskellig tekst")
+        problems.append(f"{where}: {label} {shown} står flere gange med forskellig tekst")
     else:
         notes[nr] = note
 

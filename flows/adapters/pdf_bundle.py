@@ -57,6 +57,9 @@ def _text(pdf: _Bundle, text: str) -> str:
 
 def _toc(pdf: Any, outline: list[Any]) -> None:
     """The table of contents: one line per response with its page."""
+    # fpdf2 renders the placeholder at the end, with the cursor where the last page left it (the
+    # footer's cell ends at the right margin): without this the heading is drawn off the page
+    pdf.set_xy(pdf.l_margin, pdf.t_margin)
     pdf.set_font(pdf.font_family, "B", 14)
     pdf.cell(0, 10, "Indhold", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_family, "", 10)

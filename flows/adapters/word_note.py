@@ -124,21 +124,23 @@ class _Compose:
             self.emit(Para([Run(block)], QUOTE))
 
     def reply(self, note: StaffNote | None) -> None:
-        """The staff reply from the log, or the standard phrase marked for review."""
+        """The staff reply from the log (or the standard phrase marked for review), then the change."""
         if note is not None and note.reply.strip():
             for line in clean_text(note.reply).strip().split("\n"):
                 if line.strip():
                     self.add(line.strip())
-            return
-        self.placeholders += 1
-        self.emit(
-            Para(
-                [
-                    Run(_say("text", "placeholder_mark") + " ", bold=True, highlight=True),
-                    Run(_say("text", "standard_reply"), highlight=True),
-                ]
+        else:
+            self.placeholders += 1
+            self.emit(
+                Para(
+                    [
+                        Run(_say("text", "placeholder_mark") + " ", bold=True, highlight=True),
+                        Run(_say("text", "standard_reply"), highlight=True),
+                    ]
+                )
             )
-        )
+        if note is not None and note.change.strip() and note.changes_draft:
+            self.add(_say("text", "change_with_remark", change=unwrap(clean_text(note.change).strip())))
 
 
 # --------------------------------------------------------------------------------------- composing
@@ -298,7 +300,7 @@ def _changes_section(c: _Compose, assembly: Assembly) -> None:
     changes = [
         (m, assembly.notes[m.number])
         for m in assembly.remarks
-        if m.number in assembly.notes and assembly.notes[m.number].gives_change in ("Ja", "Delvist")
+        if m.number in assembly.notes and assembly.notes[m.number].changes_draft
     ]
     if not changes:
         c.add(_say("text", "changes_none"))

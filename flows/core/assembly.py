@@ -52,10 +52,15 @@ class ResponseLine:
     campaign_size: int = 1
     campaign_parties: tuple[str, ...] = ()
     sha256: str = ""  # of the stored raw message it was parsed from (the log's SHA-256 column)
+    full_content: str | LazyText = ""  # the whole body when the note's quote is trimmed from it
 
     @property
     def text(self) -> str:
         return resolve(self.content)
+
+    @property
+    def full_text(self) -> str:
+        return resolve(self.full_content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,7 @@ class RemarkLine:
     content: str | LazyText
     proposal: str
     late: bool = False
+    reference: str = ""  # ROUND-0007.1: stable, whatever number the outputs show
 
     @property
     def text(self) -> str:
@@ -107,6 +113,12 @@ class StaffNote:
 
     def is_empty(self) -> bool:
         return not (self.reply.strip() or self.change.strip() or self.gives_change.strip())
+
+    @property
+    def changes_draft(self) -> bool:
+        """A change to the draft: marked Ja/Delvist, or a change written with the mark left empty."""
+        mark = self.gives_change.strip()
+        return mark in ("Ja", "Delvist") or (not mark and bool(self.change.strip()))
 
 
 @dataclass(frozen=True)

@@ -118,3 +118,25 @@ class PublicLeakError(HoeringError):
             f"Den offentlige version er ikke skrevet: {where} indeholder stadig {what}{others}. "
             "Fjern »Vis« i loggens fane »Offentliggørelse«, eller ret teksten, og kør hoering assemble igen."
         )
+
+
+class ConclusionDocumentError(HoeringError):
+    """The final note given to ``hoering conclude`` cannot be read as a regular file."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"Høringsnotatet {name!r} kan ikke vedhæftes: filen findes ikke, er tom eller er ikke en "
+            "almindelig fil. Intet er sendt."
+        )
+
+
+class RoundNotClosedError(HoeringError):
+    """``hoering conclude`` before the round is closed: the note cannot be final yet."""
+
+    def __init__(self, round_id: str) -> None:
+        self.round_id = round_id
+        super().__init__(
+            f"Høringen {round_id} er ikke lukket endnu, så notatet kan ikke være det endelige: "
+            f"kør 'hoering close {round_id}' først. Intet er sendt."
+        )

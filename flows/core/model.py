@@ -69,6 +69,7 @@ class OutboxPurpose(StrEnum):
     EXTENSION = "extension"
     TEMPLATE_REJECTED = "template_rejected"
     FAILURE_ALERT = "failure_alert"
+    CONCLUSION = "conclusion"  # the final note, mailed once to every counted respondent
 
 
 class RawState(StrEnum):

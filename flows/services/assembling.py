@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import (
@@ -42,6 +42,7 @@ from flows.core.assembly import (
 from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.core.numbering import renumber
 from flows.core.outputs import output_paths
 from flows.resources import resource
 from flows.services import publishing
@@ -217,7 +218,8 @@ def _review_rows(session: Session, round_id: str) -> list[_Review]:
 
 
 class _Counted(NamedTuple):
-    """The columns of a counted response the outputs show (never the full body)."""
+    """The columns of a counted response the outputs show (the full body only where the trim
+    shortened it, and never for a summary)."""
 
     id: int
     number: int
@@ -231,6 +233,7 @@ class _Counted(NamedTuple):
     subject: str
     text: str | LazyText
     no_remarks: bool
+    full_text: str | LazyText  # the whole body, spilled only where the trim left something out
 
 
 def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembly:
@@ -245,7 +248,7 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     with app.db.transaction() as session:
         rnd = get_round(session, round_id)
         parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
-        counted = _counted(session, round_id, spill)
+        counted = _counted(session, round_id, spill, whole=not summary)
         attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
         campaigns = {} if summary else group_campaigns(_texts(counted))
         responses = _response_lines(counted, parties, attachments, campaigns)
@@ -258,18 +261,30 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
             for n in session.scalars(select(StaffNoteRow).where(StaffNoteRow.round_id == round_id))
         }
         party_lines = _party_lines(session, round_id, parties, counted)
-    return Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes)
+    # the outputs number the counted responses 1, 2, 3 …; the stored numbers stay the references
+    return renumber(Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes))
 
 
-def _counted(session: Session, round_id: str, spill: TextSpill) -> list[_Counted]:
+def _counted(session: Session, round_id: str, spill: TextSpill, *, whole: bool = True) -> list[_Counted]:
     columns = [getattr(ResponseRow, name) for name in _Counted._fields]
+    if not whole:  # status views count; they never show the body
+        columns[-1] = literal("").label("full_text")
     query = (
         select(*columns)
         .where(ResponseRow.round_id == round_id, counted_clause())
         .order_by(ResponseRow.received_at, ResponseRow.number)
         .execution_options(yield_per=STREAM_ROWS)
     )
-    return [_Counted._make(row)._replace(text=spill.put(row.text)) for row in session.execute(query)]
+    return [
+        _Counted._make(row)._replace(
+            text=spill.put(row.text), full_text=_whole(spill, row.full_text, row.text)
+        )
+        for row in session.execute(query)
+    ]
+
+
+def _whole(spill: TextSpill, full_text: str, text: str) -> str | LazyText:
+    return spill.put(full_text) if full_text.strip() and full_text.strip() != text.strip() else ""
 
 
 def _texts(counted: list[_Counted]) -> TextsById:
@@ -317,6 +332,7 @@ def _response_lines(
                 late=row.late,
                 subject=row.subject,
                 content=row.text,
+                full_content=row.full_text,
                 attachments=tuple(attachments.get(row.id, [])),
                 no_remarks=row.no_remarks,
                 campaign=key,

@@ -47,6 +47,7 @@ class Queued:
     template_party: str | None = None
     in_reply_to: str | None = None
     auto_submitted: str = "auto-generated"
+    document: str | None = None  # a file of our data folder to attach (the final note)
 
 
 @dataclass
@@ -82,6 +83,7 @@ def queue(session: Session, app: App, items: list[Queued]) -> int:
                 "template_party": item.template_party,
                 "in_reply_to": item.in_reply_to,
                 "auto_submitted": item.auto_submitted,
+                **({"document": item.document} if item.document else {}),
             },
         }
         for item in items
@@ -196,6 +198,8 @@ def render_row(app: App, row: OutboxRow, rnd: RoundRow) -> EmailMessage:
         attachments = [_draft(Path(p)) for p in rnd.documents]
         if payload.get("template_party"):
             attachments.append(_template_attachment(rnd, str(payload["template_party"])))
+    if payload.get("document"):  # the final note of `hoering conclude`, kept in the data folder
+        attachments = [_draft(Path(str(payload["document"])))]
     return compose(
         Outgoing(
             template=str(payload["template"]),

@@ -202,3 +202,12 @@ def test_purge_runs_daily_in_copenhagen_time_in_serve_and_yaml() -> None:
     parsed = CronSchedule(cron=PURGE_CRON, timezone=TIMEZONE)
     runs = asyncio.run(parsed.get_dates(n=3, start=datetime(2026, 10, 24, tzinfo=UTC)))
     assert [r.astimezone(CPH).strftime("%d %H:%M") for r in runs] == ["24 03:30", "25 03:30", "26 03:30"]
+
+
+def test_conclude_is_a_deployment_with_its_round_and_document() -> None:
+    """`hoering conclude` is served and in prefect.yaml, and asks for the round and the note."""
+    assert DEPLOYMENTS["conclude"] == "hoering-conclude/conclude"
+    flow = load_serve().load_flows()["conclude"]
+    assert set(flow.parameters.required) == {"round_id", "document"}
+    entry = next(d for d in yaml_deployments() if d["name"] == "conclude")
+    assert entry["entrypoint"] == "flows/conclude.py:conclude"

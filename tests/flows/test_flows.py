@@ -80,7 +80,14 @@ def test_a_round_from_open_to_assemble(data_dir: Path, tmp_path: Path) -> None:
     assert Path(outputs["log"]).is_file()
     assert Path(outputs["note"]).is_file()
 
-    for step in ("open", "invite", "collect", "close", "assemble"):
+    from flows.conclude import conclude
+
+    concluded = conclude(ROUND_ID, outputs["note"], now=CLOCK["assemble"])
+    assert (concluded["recipients"], concluded["sent"]) == (1, 1)
+    assert conclude(ROUND_ID, outputs["note"], now=CLOCK["assemble"])["sent"] == 0  # once per address
+    assert [r.address for r in outbox_rows("conclusion")] == [PARTIES["Foreningen Alfa"]]
+
+    for step in ("open", "invite", "collect", "close", "assemble", "conclude"):
         name = f"{step} · {ROUND_ID}"
         runs = runs_named(name)
         assert runs, f"no run named {name!r}"

@@ -244,16 +244,22 @@ def test_review_decisions_are_read_by_reference(tmp_path: Path) -> None:
     assert read_staff_edits(path, *_known(a)).decisions == {"GS-0001": ("Medtag", "WeShelter")}
 
 
+def _ref(ws: Any, row: int, value: str | None) -> None:
+    """Set the row's Reference: the remark's stable key, by which staff edits are matched."""
+    column = [c.value for c in ws[1]].index("Reference") + 1
+    ws.cell(row, column).value = value
+
+
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
         (lambda ws: ws.cell(1, 1, "Nummer"), "mangler kolonnen »Nr.«"),
         (
-            lambda ws: (ws.cell(3, 1, "1.1"), ws.cell(2, 6, "Ét svar"), ws.cell(3, 6, "Et andet svar")),
+            lambda ws: (_ref(ws, 3, "1.1"), ws.cell(2, 6, "Ét svar"), ws.cell(3, 6, "Et andet svar")),
             "flere gange med forskellig tekst",
         ),
-        (lambda ws: (ws.cell(2, 1, "99.9"), ws.cell(2, 6, "Svar")), "ikke en kendt bemærkning"),
-        (lambda ws: (ws.cell(2, 1).__setattr__("value", None), ws.cell(2, 6, "Svar")), "uden Nr."),
+        (lambda ws: (_ref(ws, 2, "99.9"), ws.cell(2, 6, "Svar")), "ikke en kendt bemærkning"),
+        (lambda ws: (_ref(ws, 2, None), ws.cell(2, 6, "Svar")), "uden Reference"),
     ],
     ids=["header-renamed", "duplicate-nr", "unknown-nr", "nr-deleted"],
 )
@@ -269,7 +275,7 @@ def test_unmatchable_edits_are_refused(tmp_path: Path, edit: object, problem: st
 def test_duplicate_rows_with_the_same_reply_are_accepted(tmp_path: Path) -> None:
     """A row copied with identical staff text is not a conflict."""
     a, path = _write(tmp_path)
-    _edit_remarks(path, lambda ws: (ws.cell(3, 1, "1.1"), ws.cell(2, 6, "Samme"), ws.cell(3, 6, "Samme")))
+    _edit_remarks(path, lambda ws: (_ref(ws, 3, "1.1"), ws.cell(2, 6, "Samme"), ws.cell(3, 6, "Samme")))
     assert read_staff_edits(path, *_known(a)).notes == {"1.1": StaffNote(reply="Samme")}
 
 

@@ -193,7 +193,7 @@ def test_staff_replies_survive_a_second_assemble(tmp_path: Path) -> None:
     book = load_workbook(first.log)
     sheet = book["Bemærkninger"]
     header = [c.value for c in sheet[1]]
-    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "1.1")
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 2).value == "Ældrerådet")
     sheet.cell(row, header.index("Forvaltningens bemærkning") + 1, "Åbningstiderne udvides fra 2026.")
     sheet.cell(row, header.index("Ændring i udkastet") + 1, "Side 4: åbningstider tilføjet.")
     book.save(first.log)
@@ -211,10 +211,12 @@ def test_staff_replies_survive_a_second_assemble(tmp_path: Path) -> None:
     sheet = load_workbook(second.log)["Bemærkninger"]
     header = [c.value for c in sheet[1]]
     replies = {
-        sheet.cell(r, 1).value: sheet.cell(r, header.index("Forvaltningens bemærkning") + 1).value
+        sheet.cell(r, 2).value: sheet.cell(r, header.index("Forvaltningens bemærkning") + 1).value
         for r in range(2, sheet.max_row + 1)
     }
-    assert replies["1.1"] == "Åbningstiderne udvides fra 2026."
+    # Røde Kors answered first, so Ældrerådet's remark is shown as 2.1 now: the reply follows it
+    assert replies["Ældrerådet"] == "Åbningstiderne udvides fra 2026."
+    assert replies["Røde Kors"] is None
     from docx import Document
 
     note_text = "\n".join(p.text for p in Document(str(second.note)).paragraphs)

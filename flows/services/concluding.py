@@ -1,0 +1,112 @@
+"""The answer back: every counted respondent is mailed the final note, once, through the outbox.
+
+The document is copied into the data folder first (named by its sha256), so the mail sent on a
+retry next week carries the same bytes as the first one, whatever happened to the file given.
+The outbox's unique key is the round and the address: a rerun, or a rerun with another
+document, sends nothing to an address that already has its mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.adapters.db.conclusion import counted_senders
+from flows.adapters.raw_store import open_regular
+from flows.bootstrap import App
+from flows.core.conclusion import Left, dedupe_key, recipients
+from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
+from flows.core.model import OutboxPurpose
+from flows.services.assembling import counted_clause
+from flows.services.outbox import DeliveryReport, Queued, deliver, queue
+from flows.services.rounds import get_round
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a municipal mail server takes as one attachment
+
+
+@dataclass(frozen=True)
+class Queuing:
+    queued: int  # new outbox rows (0 on a rerun)
+    recipients: int  # addresses the note goes to, this run or before
+    unverified: int  # left out: the sender was unverified
+    bounced: int  # left out: the invitation to that address or party bounced
+
+
+@dataclass(frozen=True)
+class ConclusionReport:
+    queuing: Queuing
+    delivery: DeliveryReport
+
+
+def keep_document(app: App, round_id: str, document: Path) -> Path:
+    """The final note copied under ``DATA_DIR/conclusions/ROUND_ID/SHA256/``; its path there."""
+    try:
+        fd, info = open_regular(document)
+    except OSError as exc:
+        raise ConclusionDocumentError(document.name) from exc
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if not data or info.st_size > MAX_DOCUMENT_BYTES or len(data) > MAX_DOCUMENT_BYTES:
+        raise ConclusionDocumentError(document.name)
+    digest = hashlib.sha256(data).hexdigest()
+    folder = app.settings.resolved_data_dir / "conclusions" / round_id / digest
+    target = folder / document.name
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{document.name}.part"
+        partial.write_bytes(data)
+        shutil.move(partial, target)
+    return target
+
+
+def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
+    """One outbox row per respondent address; a rerun adds only addresses that are new."""
+    with app.db.transaction() as session:
+        rnd = get_round(session, round_id)
+        if rnd.closed_at is None:
+            raise RoundNotClosedError(round_id)
+        kept = keep_document(app, round_id, document)
+        chosen = recipients(counted_senders(session, round_id, counted_clause()))
+        items = [
+            Queued(
+                round_id=rnd.id,
+                purpose=OutboxPurpose.CONCLUSION.value,
+                address=sender.address.strip(),
+                dedupe_key=dedupe_key(rnd.id, sender.address),
+                template="conclusion",
+                values={
+                    "round_id": rnd.id,
+                    "title": rnd.title,
+                    "administration": rnd.administration,
+                    "party": sender.name,
+                    "reply_to": rnd.reply_to,
+                },
+                party_id=sender.party_id,
+                document=str(kept),
+            )
+            for sender in chosen.chosen
+        ]
+        count = queue(session, app, items)
+        report = Queuing(count, len(chosen.chosen), chosen.left[Left.UNVERIFIED], chosen.left[Left.BOUNCED])
+        app.event(
+            session,
+            round_id,
+            "conclude",
+            "queued",
+            new=count,
+            unverified=report.unverified,
+            bounced=report.bounced,
+        )
+    return report
+
+
+def deliver_conclusion(app: App, round_id: str) -> DeliveryReport:
+    return deliver(app, round_id, purposes=(OutboxPurpose.CONCLUSION.value,))
+
+
+def conclude(app: App, round_id: str, document: Path) -> ConclusionReport:
+    queuing = queue_conclusion(app, round_id, document)
+    return ConclusionReport(queuing, deliver_conclusion(app, round_id))
