@@ -1,7 +1,7 @@
 """The answer a party wrote, without the quoted history, sign-off, signature or mobile footer.
 
 Measured against labelled Danish and Nordic replies (``tests/fixtures/replies``) this beats both
-quotequail and mail-parser-reply (see CHANGELOG and ``tests/bench_trim_candidates.py``), so the
+quotequail and mail-parser-reply (see CHANGELOG and ``bench/trim_candidates.py``), so the
 rules are our own: the libraries know English and German reply headers, but not "Den 15. jun.
 2016 kl. 20.42 skrev …:", "Sendt fra min iPad" or a Danish signature with title and phone.
 

@@ -54,11 +54,15 @@ def imported_modules(folders: tuple[str, ...] = SOURCES) -> set[str]:
     return names
 
 
+# Import names of packages of an extra the test command does not install, by distribution.
+NOT_INSTALLED = {"mailparser_reply": "mail-parser-reply", "quotequail": "quotequail"}
+
+
 def distributions_of(modules: set[str]) -> set[str]:
     owners = packages_distributions()
     found: set[str] = set()
     for module in modules - set(sys.stdlib_module_names) - OWN:
-        found.update(d.lower().replace("_", "-") for d in owners.get(module, [module]))
+        found.update(d.lower().replace("_", "-") for d in owners.get(module, [NOT_INSTALLED.get(module, module)]))
     return found
 
 

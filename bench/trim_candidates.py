@@ -1,7 +1,7 @@
 """Compare reply trimmers on the labelled replies (not part of the test command).
 
-    pip install -e ".[compare]"   # measuring only: neither library is used by hoering itself
-    python -m tests.bench_trim_candidates [--each]
+    pip install -e ".[bench]"   # measuring only: neither library is used by hoering itself
+    python -m bench.trim_candidates [--each]
 
 Prints the mean similarity (difflib ratio) of each candidate's kept text to the golden answer,
 and how many replies reach 0.90.
