@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from flows.core.model import Channel, PartyStatus, Round
+from flows.core.sections import Section
 
 STANDARD_REPLY = "Forvaltningen tager bemærkningen til efterretning."
 
@@ -66,6 +67,8 @@ class RemarkLine:
     content: str | LazyText
     proposal: str
     late: bool = False
+    placed_by: str = ""  # `Placeret ud fra`: how `section` was found in the draft
+    placed_at: int | None = None  # the position of its section in the draft; None: Generelt
 
     @property
     def text(self) -> str:
@@ -117,6 +120,7 @@ class Assembly:
     remarks: list[RemarkLine]
     review: list[ReviewLine]
     notes: dict[str, StaffNote] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()  # the draft's own sections, in its order (may be none)
 
     @property
     def on_time(self) -> list[ResponseLine]:

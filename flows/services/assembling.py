@@ -44,6 +44,7 @@ from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.resources import resource
 from flows.services.outbox import invitation_states, sent_at_by_party
+from flows.services.placing import prepare_placements, with_placements
 from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
@@ -72,7 +73,8 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     out_dir = out_dir or app.settings.out_dir(round_id)
     log_path, note_path, bundle_path = output_paths(out_dir, round_id)
     absorb_staff_edits(app, round_id, log_path)
-    assembly = build_assembly(app, round_id)
+    prepare_placements(app, round_id, log_path)  # the `Afsnit` staff chose, and every new remark placed
+    assembly = with_placements(app, build_assembly(app, round_id))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path)
     quality = write_note(assembly, note_path, letterhead=_letterhead(app))
