@@ -14,10 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 import docx
+import pypdf
 import pytest
 from openpyxl import load_workbook
 
+from flows.adapters.draft_sections import read_sections
 from flows.bootstrap import App, bootstrap
+from flows.core.placement import SectionIndex, place
 from flows.core.errors import LogEditConflictError
 from flows.services import assembling
 from flows.services.opening import open_round
@@ -25,7 +28,8 @@ from flows.services.status import round_status
 from flows.settings import Settings
 from flows.status import status_lines
 from tests.integration.test_round_lifecycle import collect, deliver
-from tests.support.draft_fixture import MULTI_SECTION_RESPONSE, write_docx
+from tests.support.draft_fixture import MULTI_SECTION_RESPONSE, REMARKS, SECTIONS, write_docx
+from tests.unit.test_placement import scores
 
 ROUND = """\
 id = "test-runde"
@@ -205,3 +209,29 @@ def test_the_note_by_sections_opens_in_libreoffice(
     at = [text.index(heading) for heading in order]
     assert at == sorted(at)
     assert zipfile.is_zipfile(report.note)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_pdf_with_an_outline_gives_the_same_sections(tmp_path: Path) -> None:
+    """The .docx draft printed to PDF by LibreOffice has bookmarks: its outline gives the ten
+    sections with their pages, and the sixty labelled remarks are placed as well as from the .docx."""
+    source = write_docx(tmp_path / "udkast.docx")
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+         'pdf:writer_pdf_Export:{"ExportBookmarks":{"type":"boolean","value":"true"}}',
+         "--outdir", str(tmp_path / "pdf"), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "pdf" / "udkast.pdf"
+    assert pypdf.PdfReader(str(pdf)).outline  # the path under test: the outline, not the fonts
+
+    sections = read_sections([pdf]).sections
+
+    assert [(s.number, s.title, s.page) for s in sections] == [
+        (number, title, page) for page, (number, title, _, _) in enumerate(SECTIONS, start=1)
+    ]
+    index = SectionIndex(sections)
+    pairs = [(m.label, place(m.text, index, m.template_section).section) for m in REMARKS]
+    precision, recall, _ = scores(pairs)
+    assert precision >= 0.85 and recall >= 0.85

@@ -246,7 +246,7 @@ REMARKS: list[LabelledRemark] = [
         1,
         "words",
     ),
-    R("Kan den fælles brugsaftale for huset sikre at vi kan låne lokalerne om aftenen?", 8, "words"),
+    R("Hvornår skal det hele egentlig være færdigt? Det fremgår ikke klart.", 10, "words"),
     R(
         "Vi mener at driftscentrene hver især skal lave en plan, og at ledelsen skal stå til "
         "ansvar for at faserne gennemføres.",
@@ -259,7 +259,7 @@ REMARKS: list[LabelledRemark] = [
         3,
         "words",
     ),
-    R("Ligeværd og gensidig tillid er nøgleord, som vi gerne ser gjort konkrete i visionen.", 2, "words"),
+    R("Hvem betaler, når en forening ikke selv har penge til at komme i gang?", 7, "words"),
     # --- general
     R("Tak for et godt og gennemarbejdet materiale. Vi ser frem til samarbejdet.", GENERAL, "general"),
     R(
@@ -272,7 +272,6 @@ REMARKS: list[LabelledRemark] = [
     R("Det ville være godt med en kortere og mere læsevenlig version af dokumentet.", GENERAL, "general"),
     R("Generelt savner vi et mere konkret sprog i hele dokumentet.", GENERAL, "general"),
     R("Blot stor ros herfra.", GENERAL, "general"),
-    R("Vi henviser i øvrigt til vores høringssvar fra sidste år, som stadig er aktuelt.", GENERAL, "general"),
     # --- a template's own column
     R("Godt at unge inddrages.", 4, "template", "3.1"),
     R("Beløbet er for lavt.", 7, "template", "Økonomi og finansiering"),
