@@ -53,6 +53,7 @@ from flows.core.danish import danish_key, local
 from flows.core.errors import LogEditConflictError
 from flows.core.model import PartyStatus
 from flows.core.quality import clean_text
+from flows.core.sections import choosable
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
@@ -153,7 +154,8 @@ def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Se
     """Each sheet's name, columns and rows, in the contract's order."""
     notes = assembly.notes
     remark_columns: tuple[Column, ...] = REMARK_COLUMNS
-    if assembly.sections:  # staff choose the section from the draft's own (excel_sections)
+    sections = choosable(assembly.sections)
+    if sections:  # staff choose the section from the draft's own (excel_sections)
         pick = Column(SECTION, 22, "wrap", staff=True, list_range=choices_range(assembly.sections))
         remark_columns = tuple(pick if c.header == SECTION else c for c in REMARK_COLUMNS)
     tables: list[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]] = [
@@ -162,7 +164,7 @@ def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Se
         (REMARKS, remark_columns, (_remark_row(m, notes) for m in assembly.remarks)),
         (REVIEW, REVIEW_COLUMNS, map(_review_row, assembly.review)),
     ]
-    if assembly.sections:
+    if sections:
         tables.append((SECTIONS_SHEET, SECTION_COLUMNS, section_rows(assembly.sections)))
     return tables
 

@@ -79,9 +79,18 @@ def basis_text(placement: Placement) -> str:
 # --------------------------------------------------------------------------------------- words
 
 # Function words that say nothing about where a remark belongs.
-_STOP = frozenset(
-    ["af", "alle", "allerede", "alt", "altid", "andre", "at", "bare", "bliver", "blev", "blive", "bør", "da", "dag", "de", "dem", "den", "denne", "dens", "der", "deres", "derfor", "det", "dette", "dig", "din", "disse", "dog", "du", "efter", "eller", "en", "end", "endnu", "er", "et", "ett", "får", "fik", "for", "fordi", "fra", "få", "gerne", "give", "godt", "hans", "har", "havde", "have", "hele", "her", "hende", "hendes", "hermed", "hos", "hun", "hvad", "hvem", "hver", "hvilke", "hvis", "hvor", "hvordan", "hvorfor", "i", "ikke", "ind", "ingen", "jeg", "jer", "jo", "kan", "kunne", "lidt", "man", "mange", "med", "meget", "men", "mener", "mere", "mig", "min", "mod", "må", "måske", "ned", "noget", "nogle", "nok", "nu", "når", "og", "også", "om", "op", "os", "over", "på", "samme", "selv", "sig", "sin", "sine", "sit", "skal", "skulle", "som", "særligt", "så", "således", "tak", "til", "tror", "ud", "under", "var", "vi", "vil", "ville", "vor", "vores", "være", "været", "ønsker", "synes", "bemærkning", "bemærkninger", "forslag", "forvaltningen", "forvaltningens", "udkast", "udkastet", "høring", "høringen", "høringssvar", "side", "afsnit", "punkt", "kapitel", "vedrørende", "ift", "fx", "mv", "evt", "mht"]
-)
+_STOP_WORDS = """
+    af alle allerede alt altid andre at bare bliver blev blive bør da dag de dem den denne dens der
+    deres derfor det dette dig din disse dog du efter eller en end endnu er et ett får fik for
+    fordi fra få gerne give godt hans har havde have hele her hende hendes hermed hos hun hvad hvem
+    hver hvilke hvis hvor hvordan hvorfor i ikke ind ingen jeg jer jo kan kunne lidt man mange med
+    meget men mener mere mig min mod må måske ned noget nogle nok nu når og også om op os over på
+    samme selv sig sin sine sit skal skulle som særligt så således tak til tror ud under var vi vil
+    ville vor vores være været ønsker synes bemærkning bemærkninger forslag forvaltningen
+    forvaltningens udkast udkastet høring høringen høringssvar side afsnit punkt kapitel vedrørende
+    ift fx mv evt mht
+"""
+_STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 

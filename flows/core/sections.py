@@ -114,10 +114,17 @@ def level_of(number: str) -> int:
     return 1 if number.startswith("§") or not number else len(_parts(number)) or 1
 
 
+WHOLE_DRAFT = "Hele udkastet"
+
+
 def whole_draft(document: str, text: str, position: int = 1) -> Section:
     """The one section of a draft without recognisable headings: the draft itself."""
-    title = document.rsplit("/", 1)[-1]
-    return Section(position, "", title, 1, 1, text, document)
+    return Section(position, "", WHOLE_DRAFT, 1, 1, text, document)
+
+
+def choosable(sections: Sequence[Section]) -> bool:
+    """Whether the draft has sections of its own to choose among (not only the whole draft)."""
+    return len(sections) > 1 or (len(sections) == 1 and sections[0].title != WHOLE_DRAFT)
 
 
 def unique_labels(sections: Sequence[Section]) -> list[str]:

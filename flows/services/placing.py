@@ -25,7 +25,7 @@ from flows.bootstrap import App
 from flows.core.assembly import Assembly
 from flows.core.errors import LogEditConflictError
 from flows.core.placement import Basis, Placement, SectionIndex, basis_text, label_of, place, split_by_section
-from flows.core.sections import GENERAL, Section, number_key, unique_labels
+from flows.core.sections import GENERAL, Section, choosable, number_key, unique_labels
 from flows.services.rounds import get_round
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ def prepare_placements(app: App, round_id: str, log_path: Path) -> int:
         if not sections:
             return 0
         labels = dict(zip((s.position for s in sections), unique_labels(sections), strict=True))
-        _absorb_choices(app, session, round_id, log_path, typed, labels)
+        if choosable(sections):  # a draft without sections of its own has nothing to choose among
+            _absorb_choices(app, session, round_id, log_path, typed, labels)
         return _place_new(app, session, round_id, SectionIndex(sections))
 
 
@@ -159,6 +160,7 @@ def with_placements(app: App, assembly: Assembly) -> Assembly:
     if not sections:
         return assembly
     labels = dict(zip((s.position for s in sections), unique_labels(sections), strict=True))
+    own_sections = choosable(sections)  # else a template's own `Afsnit` stays as the party wrote it
     texts = {
         basis: basis_text(Placement(None, basis)) for basis in (Basis.STAFF, Basis.GENERAL, Basis.SINGLE)
     }
@@ -169,7 +171,6 @@ def with_placements(app: App, assembly: Assembly) -> Assembly:
             remarks.append(m)
             continue
         shown = texts[p.basis] if p.basis in texts else basis_text(p)
-        remarks.append(
-            dataclasses.replace(m, section=label_of(p, labels), placed_by=shown, placed_at=p.section)
-        )
+        section = label_of(p, labels) if own_sections else m.section
+        remarks.append(dataclasses.replace(m, section=section, placed_by=shown, placed_at=p.section))
     return dataclasses.replace(assembly, remarks=remarks, sections=tuple(sections))

@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 
 from flows.adapters.draft_sections import read_sections
 from flows.bootstrap import App, bootstrap
-from flows.core.placement import SectionIndex, place
 from flows.core.errors import LogEditConflictError
+from flows.core.placement import SectionIndex, place
 from flows.services import assembling
 from flows.services.opening import open_round
 from flows.services.status import round_status
@@ -76,7 +76,9 @@ def _app(tmp_path: Path) -> App:
     base.mkdir()
     write_docx(base / "udkast.docx")
     (base / "runde.toml").write_text(ROUND, encoding="utf-8")
-    app = bootstrap(Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00")))
+    app = bootstrap(
+        Settings(data_dir=tmp_path / "var", now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
+    )
     open_round(app, base / "runde.toml")
     deliver(app, "a", "kbh@roedekors.example", "På side 7 er puljen for lille til de små foreninger.",
             "2025-10-20T10:00:00+02:00")  # fmt: skip
@@ -106,7 +108,9 @@ def assembled(tmp_path_factory: pytest.TempPathFactory) -> tuple[App, assembling
     return app, assembling.assemble(app, "test-runde", tmp_path / "out")
 
 
-def test_status_says_how_many_sections_the_draft_has(assembled: tuple[App, assembling.AssembleReport]) -> None:
+def test_status_says_how_many_sections_the_draft_has(
+    assembled: tuple[App, assembling.AssembleReport],
+) -> None:
     """The ten sections of the .docx draft are read when the round is opened, and status says so."""
     app, _ = assembled
     result = round_status(app, "test-runde")
@@ -124,7 +128,11 @@ def test_every_remark_has_its_section_and_how_it_was_found(
         "Henvisning i teksten: »side 7«"
     )
     weshelter = [a for (party, a) in rows if party == "WeShelter"]
-    assert weshelter == ["3.2 Socialt udsatte voksne", "5 Økonomi og finansiering", "7 Evaluering og opfølgning"]
+    assert weshelter == [
+        "3.2 Socialt udsatte voksne",
+        "5 Økonomi og finansiering",
+        "7 Evaluering og opfølgning",
+    ]
     assert rows[("Ældrerådet", "Generelt")]["Placeret ud fra"].startswith("Ingen henvisning")  # type: ignore[union-attr]
     assert ("Kirkens Korshær", "3.2 Socialt udsatte voksne") in rows  # by its words alone
     responses = list(load_workbook(report.log)["Høringssvar"].iter_rows(values_only=True))
@@ -178,7 +186,9 @@ def test_staff_choose_another_section_and_assemble_follows(
     again = assembling.assemble(app, "test-runde", report.log.parent)
 
     moved = [r for r in _remarks(again.log) if r["Høringspart"] == "Ældrerådet"]
-    assert [(r["Afsnit"], r["Placeret ud fra"]) for r in moved] == [("1 Indledning", "Valgt af forvaltningen")]
+    assert [(r["Afsnit"], r["Placeret ud fra"]) for r in moved] == [
+        ("1 Indledning", "Valgt af forvaltningen")
+    ]
     headings = [t for s, t in _paragraphs(again.note) if s == "Heading 2"]
     assert headings[:2] == ["Generelle bemærkninger", "1 Indledning"]
 

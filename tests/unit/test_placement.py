@@ -25,7 +25,9 @@ def _name(label: int | None) -> str:
     return "Generelt" if label is None else SECTIONS[label - 1][0]
 
 
-def scores(pairs: list[tuple[int | None, int | None]]) -> tuple[float, float, Counter[tuple[int | None, int | None]]]:
+def scores(
+    pairs: list[tuple[int | None, int | None]],
+) -> tuple[float, float, Counter[tuple[int | None, int | None]]]:
     """Macro precision and recall over the labels, and the confusion (truth, predicted) counts."""
     confusion: Counter[tuple[int | None, int | None]] = Counter(pairs)
     precision, recall = [], []
@@ -74,7 +76,7 @@ def test_sixty_labelled_remarks_are_placed_with_precision_and_recall_of_085(sect
 
 
 def test_each_kind_of_reference_names_its_section(sections: list[Section]) -> None:
-    """"side 7" and "s. 7" go by the page, "afsnit 3.2" and "punkt 4" by number, a quoted heading by title."""
+    """ "side 7" and "s. 7" go by the page, "afsnit 3.2" and "punkt 4" by number, a quoted heading by title."""
     index = SectionIndex(sections)
     found = {written: s.number for _, s, written in references(
         "Se side 7, s. 9, afsnit 3.2, punkt 4 og ”Samlokalisering og lokaler”.", index)}  # fmt: skip
@@ -121,17 +123,25 @@ def test_a_draft_without_sections_is_one_section(tmp_path: Path) -> None:
 
     found = read_sections([broken, plain])
 
-    assert [(s.number, s.title, s.document) for s in found.sections] == [("", "notat.docx", "notat.docx")]
+    assert [(s.number, s.title, s.document) for s in found.sections] == [("", "Hele udkastet", "notat.docx")]
     assert found.problems and found.problems[0].startswith("udkast.pdf: afsnittene kunne ikke læses")
     placed = place("Flere frivillige er godt.", SectionIndex(found.sections))
     assert (placed.section, placed.basis) == (1, Basis.SINGLE)
 
 
 def test_numbered_headings_and_lists() -> None:
-    """"3.2 Økonomi" and "§ 4" are headings; a sentence after a number is not; an outline goes 1, 2, 2.1, 3."""
+    """ "3.2 Økonomi" and "§ 4" are headings; a sentence after a number is not; an outline goes 1, 2, 2.1, 3."""
     assert heading_parts("3.2 Økonomi og finansiering") == ("3.2", "Økonomi og finansiering")
     assert heading_parts("§ 4. Kommunalbestyrelsen fører tilsyn med, at reglerne overholdes i hele kommunen "
                          "og i alle dens institutioner og tilbud.") == ("§ 4", "")  # fmt: skip
     assert heading_parts("2. Vi mener, at fristen er for kort, og at den bør forlænges til fire uger, "
                          "så alle kan nå at svare.") is None  # fmt: skip
-    assert in_sequence(["1", "2", "2.1", "2.2", "1", "3", "3.1"]) == [True, True, True, True, False, True, True]
+    assert in_sequence(["1", "2", "2.1", "2.2", "1", "3", "3.1"]) == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
