@@ -115,7 +115,8 @@ def remarks_once(assembly: Assembly, shown: Iterable[str]) -> list[str]:
     missing = [n for n in wanted if times[n] == 0]
     if missing:
         more = f" og {len(missing) - 10} flere" if len(missing) > 10 else ""
-        problems.append(f"{len(missing)} bemærkninger mangler i notatet: nr. {', '.join(missing[:10])}{more}")
+        word = "bemærkning" if len(missing) == 1 else "bemærkninger"
+        problems.append(f"{len(missing)} {word} mangler i notatet: nr. {', '.join(missing[:10])}{more}")
     twice = sorted(n for n, k in times.items() if k > 1)
     if twice:
         problems.append(f"bemærkning nr. {', '.join(twice[:10])} står flere gange i notatet")
