@@ -68,6 +68,8 @@ def status_lines(result: dict[str, Any]) -> list[str]:
     last = result.get("last_collect")
     lines.append(f"Seneste indsamling: {short_datetime(_moment(last)) if last else 'ingen endnu'}")
     lines += _prefect_lines(result.get("prefect") or {})
+    if "sections" in result:
+        lines.append(f"Udkastets afsnit: {result['sections']} fundet i høringens dokumenter")
     lines.append(
         f"Svar: {result['responses']} rettidige, {result['late']} for sene, "
         f"{result['needs_review']} til gennemsyn"

@@ -30,6 +30,15 @@ from xml.sax.saxutils import escape
 
 from python_calamine import CalamineWorkbook
 
+from flows.adapters.excel_sections import (
+    PLACED_BY,
+    REFERENCE,
+    SECTION,
+    SECTION_HEADERS,
+    SECTIONS_SHEET,
+    choices_range,
+    section_rows,
+)
 from flows.adapters.files import write_atomically
 from flows.adapters.sheet_text import inline_string_xml
 from flows.core.assembly import (
@@ -47,6 +56,7 @@ from flows.core.model import PartyStatus, Round
 from flows.core.numbering import stored_remark_number
 from flows.core.quality import clean_text
 from flows.core.retention import deletion_date, deletion_text
+from flows.core.sections import choosable
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header row
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
@@ -60,7 +70,7 @@ NR, REPLY, CHANGE, GIVES_CHANGE = (
     "Ændring i udkastet",
     "Giver anledning til ændring",
 )
-REFERENCE, DECISION, PARTY = "Reference", "Beslutning", "Høringspart"
+DECISION, PARTY = "Beslutning", "Høringspart"
 WHOLE_MESSAGE = "Hele beskeden"  # the full body beside the trimmed Tekst: nothing lost when a trim is wrong
 YES_NO = ["Ja", "Nej"]
 GIVES_CHANGE_VALUES = ["Ja", "Nej", "Delvist"]
@@ -78,6 +88,7 @@ class Column:
     kind: str = "text"  # text | wrap | number | date
     staff: bool = False
     choices: tuple[str, ...] = ()
+    list_range: str = ""  # a drop-down whose values are cells of another sheet
 
 
 PARTY_COLUMNS = (
@@ -116,6 +127,16 @@ REMARK_COLUMNS = (
     Column("Svar nr.", 9, "number"),
     Column("Rettidig", 10, choices=tuple(YES_NO)),
     Column(REFERENCE, 22),  # the remark's stable key: staff edits are matched by it, not by Nr.
+    Column(PLACED_BY, 34, "wrap"),
+)
+SECTION_COLUMNS = tuple(
+    Column(header, width, kind)
+    for header, width, kind in zip(
+        SECTION_HEADERS,
+        (40, 8, 40, 8, 8, 24),
+        ("wrap", "text", "wrap", "number", "number", "wrap"),
+        strict=True,
+    )
 )
 REVIEW_COLUMNS = (
     Column(REFERENCE, 22),
@@ -160,13 +181,21 @@ def write_log(
 def _tables(assembly: Assembly) -> list[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]]:
     """Each sheet's name, columns and rows, in the contract's order."""
     notes = assembly.notes
-    return [
+    remark_columns: tuple[Column, ...] = REMARK_COLUMNS
+    sections = choosable(assembly.sections)
+    if sections:  # staff choose the section from the draft's own (excel_sections)
+        pick = Column(SECTION, 22, "wrap", staff=True, list_range=choices_range(assembly.sections))
+        remark_columns = tuple(pick if c.header == SECTION else c for c in REMARK_COLUMNS)
+    tables: list[tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]] = [
         (PARTIES, PARTY_COLUMNS, map(_party_row, _sorted_parties(assembly.parties))),
         (RESPONSES, RESPONSE_COLUMNS, map(_response_row, assembly.responses)),
-        (REMARKS, REMARK_COLUMNS, (_remark_row(m, notes) for m in assembly.remarks)),
+        (REMARKS, remark_columns, (_remark_row(m, notes) for m in assembly.remarks)),
         (REVIEW, REVIEW_COLUMNS, map(_review_row, assembly.review)),
         (RETENTION, RETENTION_COLUMNS, [retention_row(assembly.round)]),
     ]
+    if sections:
+        tables.append((SECTIONS_SHEET, SECTION_COLUMNS, section_rows(assembly.sections)))
+    return tables
 
 
 def log_rows(assembly: Assembly) -> Iterator[Sequence[Cell]]:
@@ -348,9 +377,9 @@ def _sheet_tail(columns: Sequence[Column], rows: int) -> str:
         f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1" '
         f'errorTitle="{escape(c.header, _ATTR)}" error="{escape(_choice_error(c), _ATTR)}" '
         f'sqref="{_column_letter(i)}2:{_column_letter(i)}{MAX_DATA_ROWS + 1}">'
-        f'<formula1>"{escape(",".join(c.choices))}"</formula1></dataValidation>'
+        f"<formula1>{_list_formula(c)}</formula1></dataValidation>"
         for i, c in enumerate(columns)
-        if c.choices
+        if c.choices or c.list_range
     ]
     dv = (
         f'<dataValidations count="{len(validations)}">{"".join(validations)}</dataValidations>'
@@ -365,7 +394,13 @@ def _sheet_tail(columns: Sequence[Column], rows: int) -> str:
 
 
 def _choice_error(column: Column) -> str:
+    if column.list_range:
+        return "Vælg en af værdierne på listen"
     return "Vælg en af værdierne: " + ", ".join(column.choices)
+
+
+def _list_formula(column: Column) -> str:
+    return escape(column.list_range) if column.list_range else f'"{escape(",".join(column.choices))}"'
 
 
 def _quoted_sheet(name: str) -> str:
@@ -546,6 +581,7 @@ def _remark_row(m: RemarkLine, notes: dict[str, StaffNote]) -> tuple[Cell, ...]:
         m.response_number,
         "Nej" if m.late else "Ja",
         m.reference or m.number,  # an assembly not renumbered shows the stored numbers
+        m.placed_by,
     )
 
 

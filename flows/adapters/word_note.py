@@ -34,6 +34,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
 from flows.adapters.files import write_atomically
+from flows.adapters.word_note_sections import compose_by_section, compose_changes_by_section
 from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
 from flows.core.danish import (
     count_phrase,
@@ -43,7 +44,7 @@ from flows.core.danish import (
     responses_phrase,
     short_datetime,
 )
-from flows.core.model import LatePolicy, PartyStatus
+from flows.core.model import LatePolicy, NoteLayout, PartyStatus
 from flows.core.quality import NoteFacts, QualityReport, Quotes, check_note, clean_text
 from flows.resources import required
 
@@ -104,6 +105,7 @@ class _Compose:
     count_sentence: str = ""
     counted: int = 0
     placeholders: int = 0
+    remarks_shown: list[str] = field(default_factory=list)  # by section: each remark once (the gate)
 
     def add(self, text: str, style: str | None = None, *, bold: bool = False) -> None:
         self.emit(Para.of(text, style, bold=bold))
@@ -164,17 +166,24 @@ def compose_into(assembly: Assembly, emit: Callable[[Para], None]) -> tuple[Note
     c.heading(_say("headings", "remarks", subject=rnd.subject))
     if not assembly.on_time:
         c.add(_say("text", "remarks_none"))
-    _responses(c, assembly, assembly.on_time)
+    by_section = rnd.note_layout is NoteLayout.BY_SECTION and bool(assembly.sections)
+    if by_section:  # the draft's own sections in order (word_note_sections)
+        compose_by_section(c, assembly, _say)
+        compose_changes_by_section(c, assembly, _say)
+    else:
+        _responses(c, assembly, assembly.on_time)
     if rnd.late_policy is LatePolicy.FLAG and assembly.late:
         _late_section(c, assembly)
     _silent_section(c, assembly.parties)
-    _changes_section(c, assembly)
+    if not by_section:
+        _changes_section(c, assembly)
     facts = NoteFacts(
         count_sentence=c.count_sentence,
         counted=c.counted,
         listed=tuple(c.listed),
         quoted=c.quoted,
         covered=frozenset(c.covered),
+        remarks_shown=tuple(c.remarks_shown) if by_section else None,
     )
     return facts, c.placeholders
 

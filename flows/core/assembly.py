@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from flows.core.model import Channel, PartyStatus, Round
+from flows.core.sections import Section
 
 STANDARD_REPLY = "Forvaltningen tager bemærkningen til efterretning."
 
@@ -83,6 +84,8 @@ class RemarkLine:
     proposal: str
     late: bool = False
     reference: str = ""  # ROUND-0007.1: stable, whatever number the outputs show
+    placed_by: str = ""  # `Placeret ud fra`: how `section` was found in the draft
+    placed_at: int | None = None  # the position of its section in the draft; None: Generelt
 
     @property
     def text(self) -> str:
@@ -141,6 +144,7 @@ class Assembly:
     review: list[ReviewLine]
     notes: dict[str, StaffNote] = field(default_factory=dict)
     stored: tuple[StoredLink, ...] = ()  # filled by services.tracing; checked by the quality gate
+    sections: tuple[Section, ...] = ()  # the draft's own sections, in its order (may be none)
 
     @property
     def on_time(self) -> list[ResponseLine]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -77,6 +78,7 @@ class NoteFacts:
     listed: tuple[str, ...]
     quoted: Quotes
     covered: frozenset[int]
+    remarks_shown: tuple[str, ...] | None = None  # by section: the remark numbers, as often as shown
 
 
 @dataclass
@@ -100,6 +102,8 @@ def check_note(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> Q
     report.problems.extend(_unlisted_parties(assembly, facts))
     report.problems.extend(_parties_without_status(assembly))
     report.problems.extend(check_chain(assembly.stored))
+    if facts.remarks_shown is not None:
+        report.problems.extend(remarks_once(assembly, facts.remarks_shown))
     return report
 
 
@@ -121,6 +125,26 @@ def check_chain(links: Iterable[StoredLink]) -> list[str]:
     if altered:
         numbers = ", ".join(map(str, altered[:10]))
         problems.append(f"den gemte råbesked for høringssvar nr. {numbers} svarer ikke til sin SHA-256")
+    return problems
+
+
+def remarks_once(assembly: Assembly, shown: Iterable[str]) -> list[str]:
+    """Every counted on-time remark appears exactly once (a note by sections could lose or repeat one)."""
+    times = Counter(shown)
+    on_time = {r.number for r in assembly.on_time if not r.no_remarks}
+    wanted = [m.number for m in assembly.remarks if m.response_number in on_time]
+    problems = []
+    missing = [n for n in wanted if times[n] == 0]
+    if missing:
+        more = f" og {len(missing) - 10} flere" if len(missing) > 10 else ""
+        word = "bemærkning" if len(missing) == 1 else "bemærkninger"
+        problems.append(f"{len(missing)} {word} mangler i notatet: nr. {', '.join(missing[:10])}{more}")
+    twice = sorted(n for n, k in times.items() if k > 1)
+    if twice:
+        problems.append(f"bemærkning nr. {', '.join(twice[:10])} står flere gange i notatet")
+    unknown = sorted(set(times) - set(wanted))
+    if unknown:
+        problems.append(f"notatet citerer bemærkning nr. {', '.join(unknown[:10])}, som ikke er talt med")
     return problems
 
 

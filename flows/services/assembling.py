@@ -48,6 +48,7 @@ from flows.resources import resource
 from flows.services import publishing
 from flows.services.chain import attach_chain
 from flows.services.outbox import invitation_states, sent_at_by_party
+from flows.services.placing import prepare_placements, with_placements
 from flows.services.purging import ensure_not_purged
 from flows.services.rounds import find_party, get_round
 
@@ -73,7 +74,8 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     log_path, note_path, bundle_path = outputs.log, outputs.note, outputs.bundle
     absorb_staff_edits(app, round_id, log_path)
     publishing.absorb_public_edits(app, round_id, log_path)
-    assembly = build_assembly(app, round_id)
+    prepare_placements(app, round_id, log_path)  # the `Afsnit` staff chose, and every new remark placed
+    assembly = with_placements(app, build_assembly(app, round_id))
     public = publishing.prepare(app, assembly)
     attach_chain(app, round_id, assembly)  # the log's SHA-256 column; the gate checks the files
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from flows.bootstrap import App
 from flows.core.danish import deadline_text, short_datetime
 from flows.core.errors import OpenRefusedError
 from flows.core.model import DEFAULT_RETENTION, NoteLayout, RoundSpec
+from flows.services.placing import read_round_sections
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def open_round(app: App, path: Path, *, force: bool = False) -> OpenReport:
         session.add(row)
         session.flush()
         _sync_parties(session, spec)
+        sections = read_round_sections(session, spec.id, spec.source_dir, spec.documents)
         app.event(
             session,
             spec.id,
@@ -91,6 +93,7 @@ def open_round(app: App, path: Path, *, force: bool = False) -> OpenReport:
             file=str(path),
             deadline=spec.deadline.isoformat(),
             forced=force and (passed or row.closed_at is not None),
+            sections=sections,
         )
     return OpenReport(spec.id, outcome, len(spec.parties), moved, deadline_passed=passed)
 

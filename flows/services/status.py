@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.sections import count_sections
 from flows.adapters.db.tables import EventRow, OutboxRow, PartyRow, RawMessageRow, ResponseRow
 from flows.adapters.drop_source import left_behind
 from flows.bootstrap import App
@@ -47,6 +48,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
             ).all()
         )
         stands = _where_it_stands(session, rnd, app.now())
+        sections = count_sections(session, round_id)  # the draft's own, read when it was opened
     return {
         "round": rnd.id,
         "title": clean_text(rnd.title),
@@ -61,6 +63,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
         "left_in_drop": [{"name": e.name, "reason": e.reason, "since": e.since.isoformat()} for e in left],
         "items": kinds,
         "outbox": dict(outbox),
+        "sections": sections,
         **stands,
         **retention_view(rnd),
     }

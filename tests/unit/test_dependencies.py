@@ -62,7 +62,9 @@ def distributions_of(modules: set[str]) -> set[str]:
     owners = packages_distributions()
     found: set[str] = set()
     for module in modules - set(sys.stdlib_module_names) - OWN:
-        found.update(d.lower().replace("_", "-") for d in owners.get(module, [NOT_INSTALLED.get(module, module)]))
+        found.update(
+            d.lower().replace("_", "-") for d in owners.get(module, [NOT_INSTALLED.get(module, module)])
+        )
     return found
 
 

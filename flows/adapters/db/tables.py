@@ -296,3 +296,33 @@ class PublicationDecisionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     added: Mapped[bool] = mapped_column(Boolean, default=False)  # a row staff typed in themselves
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DraftSectionRow(Base):
+    """One section of the round's documents, read when the round is opened (draft's order)."""
+
+    __tablename__ = "draft_sections"
+    __table_args__ = (UniqueConstraint("round_id", "position", name="uq_draft_sections_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text, default="")
+    number: Mapped[str] = mapped_column(String(32), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    page: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class RemarkPlacementRow(Base):
+    """Where a remark was placed in the draft (its `Afsnit`) and how; staff's choice wins."""
+
+    __tablename__ = "remark_placements"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    remark_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    section_position: Mapped[int | None] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[str] = mapped_column(Text, default="")  # the reference, the score, staff's label
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
