@@ -15,6 +15,8 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.outbox import invitation_states, sent_at_by_party
+from flows.adapters.db.rounds import find_party, get_round
 from flows.adapters.db.tables import (
     AttachmentRow,
     PartyRow,
@@ -43,8 +45,6 @@ from flows.core.campaigns import group_campaigns
 from flows.core.danish import danish_key
 from flows.core.model import Channel, Kind, OutboxState, PartyStatus
 from flows.resources import resource
-from flows.services.outbox import invitation_states, sent_at_by_party
-from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
 
