@@ -23,7 +23,9 @@ class FakeUnitOfWork:
 
     def __init__(self) -> None:
         self.rounds = FakeRoundRepository()
-        self.outbox = FakeOutboxRepository()
+        self.outbox = FakeOutboxRepository(
+            party_name=lambda party_id: self.rounds.parties[party_id].party.name
+        )
         self.responses = FakeResponseRepository()
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
