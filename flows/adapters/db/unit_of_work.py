@@ -32,12 +32,37 @@ from flows.adapters.db.session import Database
 class UnitOfWork(Protocol):
     """What a service may touch inside one transaction."""
 
-    rounds: RoundRepository  # rounds and their parties
-    outbox: OutboxRepository  # messages we send
-    responses: ResponseRepository  # raw messages, responses, remarks, attachments
-    notes: NoteRepository  # what staff wrote in the log
-    events: EventRepository  # what happened, when, by which run
-    dialect: str  # "sqlite" or "postgresql": a few bulk statements differ
+    # Read-only members, so a fake may hold its own repository types (a plain attribute of a
+    # Protocol is invariant: ``FakeRoundRepository`` would not pass for ``RoundRepository``).
+    @property
+    def rounds(self) -> RoundRepository:
+        """Rounds and their parties."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Messages we send."""
+        ...
+
+    @property
+    def responses(self) -> ResponseRepository:
+        """Raw messages, responses, remarks, attachments."""
+        ...
+
+    @property
+    def notes(self) -> NoteRepository:
+        """What staff wrote in the log."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """What happened, when, by which run."""
+        ...
+
+    @property
+    def dialect(self) -> str:
+        """The database, "sqlite" or "postgresql": a few bulk statements differ."""
+        ...
 
     def __enter__(self) -> Self: ...
 
