@@ -70,7 +70,7 @@ def waiting_invitations(
     backoff is over attempts nothing, and must still say that invitations are waiting.
     """
     with app.uow() as uow:
-        return uow.outbox.waiting(round_id, purpose)
+        return uow.outbox.waiting(round_id, OutboxPurpose(purpose))
 
 
 def queue_reminders(app: App, round_id: str) -> int:

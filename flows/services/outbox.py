@@ -49,8 +49,10 @@ def enqueue(uow: UnitOfWork, app: App, items: Sequence[OutboxItem]) -> int:
 def deliver(app: App, round_id: str, *, purposes: tuple[OutboxPurpose, ...] | None = None) -> DeliveryReport:
     """Send every due row of the round; per-row outcome recorded; never raises for one row."""
     report = DeliveryReport()
+    # a caller outside the typed package (a test, a script) may still name purposes as strings
+    wanted = tuple(OutboxPurpose(p) for p in purposes) if purposes else None
     with app.uow() as uow:
-        due = uow.outbox.due(round_id, purposes, app.now())
+        due = uow.outbox.due(round_id, wanted, app.now())
     if not due:
         return report
     mailer = app.mailer()
