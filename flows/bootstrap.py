@@ -103,7 +103,7 @@ class App:
             return self.source_factory()
         from flows.adapters.mail_sources import open_source
 
-        return open_source(self.settings, known=self._stored_maildir_names)
+        return open_source(self.settings.inbox(), self.settings, known=self._stored_maildir_names)
 
     def _stored_maildir_names(self) -> set[str]:
         from flows.adapters.db.maildir_names import stored_maildir_names

@@ -11,13 +11,12 @@ from flows.adapters.ports import MailSource
 from flows.settings import Settings, redact_url
 
 
-def open_source(settings: Settings, *, known: Callable[[], set[str]] | None = None) -> MailSource:
-    """The inbox ``settings.inbox()`` names: imap:// and imaps:// → ``ImapSource`` (XOAUTH2 with
-    ``?auth=oauth2``); maildir:// → ``MaildirSource``.
+def open_source(url: str, settings: Settings, *, known: Callable[[], set[str]] | None = None) -> MailSource:
+    """The inbox a URL (``settings.inbox()``) names: imap:// and imaps:// → ``ImapSource``
+    (XOAUTH2 with ``?auth=oauth2``); maildir:// → ``MaildirSource`` (its folder: ``maildir_path``).
 
     ``known`` gives the Maildir file names already stored, so a Maildir is not read twice.
     """
-    url = settings.inbox()
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("imap", "imaps"):
         from flows.adapters.oauth import oauth_config, token_source, wants_oauth2
