@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flows.core.model import OutboxPurpose, OutboxState, SendOutcome, SendResult
+from flows.core.model import OutboxPurpose, OutboxState, PartySpec, SendOutcome, SendResult
 from flows.core.sending import BACKOFF_BASE_SECONDS
 from flows.services import inviting
 from flows.services.outbox import deliver
@@ -59,7 +59,7 @@ def test_a_permanent_failure_is_reported_and_never_retried(world: World) -> None
 
 def test_a_busy_server_is_given_up_on_after_the_last_attempt(world: World) -> None:
     """``smtp_max_attempts`` 4xx answers make the row perm_failed: it does not wait for ever."""
-    world.round()
+    world.round(parties=(PartySpec("Foreningen", ("forening@example.org",)),))
     world.mailer.answer = lambda _to: BUSY
     inviting.invite(world.app, "r1")
     row = world.uow.outbox.rows[1]
