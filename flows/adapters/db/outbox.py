@@ -66,6 +66,9 @@ class OutboxRepository(Protocol):
 class SqlOutboxRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # Rows read in this transaction, held so a claim after ``get`` finds its row in the
+        # session instead of selecting it again (the identity map holds rows only weakly).
+        self._seen: dict[int, OutboxRow] = {}
 
     def add(self, items: Sequence[OutboxItem], *, domain: str, at: datetime) -> int:
         rows = [
@@ -104,6 +107,7 @@ class SqlOutboxRepository:
         row = self._session.get(OutboxRow, outbox_id)
         if row is None:
             return None
+        self._seen[outbox_id] = row
         return OutboxMessage(
             id=row.id,
             round_id=row.round_id,
@@ -204,7 +208,7 @@ class SqlOutboxRepository:
         return {name: message_id for name, message_id in rows}
 
     def _row(self, outbox_id: int) -> OutboxRow:
-        row = self._session.get(OutboxRow, outbox_id)
+        row = self._seen.get(outbox_id) or self._session.get(OutboxRow, outbox_id)
         assert row is not None, outbox_id
         return row
 
