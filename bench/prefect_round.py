@@ -64,6 +64,7 @@ def plain_chain(
     corpus: CorpusInfo, data_dir: Path, database_url: str | None, steps: tuple[str, ...]
 ) -> Chain:
     """The same steps as the flows, as direct service calls in one process."""
+    from flows.core.model import OutboxPurpose
     from flows.services import closing
     from flows.services.assembling import assemble
     from flows.services.collecting import chunks, fetch, pending_raw_ids
@@ -83,7 +84,7 @@ def plain_chain(
             done = 0
             for ids in chunks(pending_raw_ids(closing_app), closing_app.settings.ingest_batch):
                 done += process_batch(closing_app, round_id, ids).processed
-            deliver(closing_app, round_id, purposes=("receipt", "template_rejected"))
+            deliver(closing_app, round_id, purposes=(OutboxPurpose.RECEIPT, OutboxPurpose.TEMPLATE_REJECTED))
             return done
 
         def close() -> int:

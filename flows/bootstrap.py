@@ -1,19 +1,19 @@
 """Wiring: the one place where real adapters are built from the settings.
 
-Services receive an ``App``; tests build one with fakes (``App(settings, db, mailer=FakeMailer())``).
-Nothing is built at import time.
+Services receive an ``App``; unit tests build one with fakes (see ``App``). Nothing is built at
+import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flows.adapters.db.events import SqlEventRepository
 from flows.adapters.db.session import Database
-from flows.adapters.db.tables import EventRow
 from flows.adapters.db.unit_of_work import SqlUnitOfWork, UnitOfWork
 from flows.adapters.drop_source import DropSource
 from flows.adapters.file_mailer import FileMailer
@@ -21,17 +21,40 @@ from flows.adapters.ports import Mailer, MailSource
 from flows.adapters.raw_store import RawStore
 from flows.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+class NoDatabaseError(RuntimeError):
+    """An ``App`` built for unit tests (no database) was asked for one."""
+
 
 @dataclass
 class App:
+    """Settings plus the factories of everything with a side effect.
+
+    ``bootstrap`` builds the real one. A unit test builds one without a database, from fakes::
+
+        App(settings, uow_factory=FakeUnitOfWork(), mailer_factory=lambda: mailer, clock=lambda: NOON)
+
+    ``uow_factory`` replaces the SQL unit of work, ``mailer_factory`` the SMTP (or file) mailer,
+    ``source_factory`` the inbox, ``clock`` the service clock.
+    """
+
     settings: Settings
-    db: Database
+    database: Database | None = None
     run_id: str = "cli"
+    uow_factory: Callable[[], UnitOfWork] | None = None
     mailer_factory: Callable[[], Mailer] | None = None
     source_factory: Callable[[], MailSource] | None = None
     clock: Callable[[], datetime] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    uow_factory: Callable[[], UnitOfWork] | None = None
+
+    @property
+    def db(self) -> Database:
+        """The database; code that still opens sessions itself uses it (services use ``uow``)."""
+        if self.database is None:
+            raise NoDatabaseError("this App has no database (built for a unit test): use app.uow()")
+        return self.database
 
     def uow(self) -> UnitOfWork:
         """One transaction with the repositories (``flows.adapters.db.unit_of_work``)."""
@@ -83,24 +106,23 @@ class App:
         return open_source(self.settings.inbox(), self.settings, known=self._stored_maildir_names)
 
     def _stored_maildir_names(self) -> set[str]:
-        from sqlalchemy import select
-
-        from flows.adapters.db.tables import RawMessageRow
+        from flows.adapters.db.maildir_names import stored_maildir_names
 
         with self.db.transaction() as session:
-            query = select(RawMessageRow.source_name).where(RawMessageRow.source == "maildir")
-            return set(session.scalars(query))
+            return stored_maildir_names(session)
 
     def drop(self) -> MailSource:
         self.settings.resolved_drop_dir.mkdir(parents=True, exist_ok=True)
         return DropSource(self.settings.resolved_drop_dir, self.now)
 
-    def event(self, session: Any, round_id: str | None, step: str, kind: str, **detail: Any) -> None:
-        session.add(EventRow(round_id=round_id, run_id=self.run_id, step=step, kind=kind, detail=detail))
+    def event(self, session: Session, round_id: str | None, step: str, kind: str, **detail: Any) -> None:
+        """``uow.events.add`` for code that still holds a session (collecting, ingesting, assembling:
+        the responses helper of issue 13 moves them to the unit of work); delete it then."""
+        SqlEventRepository(session, self.run_id).add(round_id, step, kind, **detail)
 
 
 def bootstrap(settings: Settings | None = None, *, run_id: str = "cli") -> App:
     settings = settings or Settings()
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    return App(settings=settings, db=Database(settings.resolved_database_url), run_id=run_id)
+    return App(settings=settings, database=Database(settings.resolved_database_url), run_id=run_id)

@@ -9,12 +9,12 @@ from prefect import flow, get_run_logger, task, unmapped
 
 from flows.adapters.drop_source import left_behind
 from flows.artifacts import publish, tag_run
+from flows.core.model import OutboxPurpose
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
 from flows.schedules import check_round_schedule
 from flows.services import collecting, ingesting, status
 from flows.services.outbox import deliver
-from flows.services.rounds import get_round
 
 MAX_BATCH_TASKS = 50
 COLLECT_TIMEOUT_SECONDS = 4 * 3600
@@ -66,7 +66,9 @@ def mark_collected(round_id: str, now: str | None, stored: int, processed: int) 
 
 @task(name="send receipts", **RETRY)
 def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
-    report = deliver(get_app(now), round_id, purposes=("receipt", "template_rejected"))
+    report = deliver(
+        get_app(now), round_id, purposes=(OutboxPurpose.RECEIPT, OutboxPurpose.TEMPLATE_REJECTED)
+    )
     return {"sent": report.sent, "failed": report.perm_failed + report.temp_failed}
 
 
@@ -114,8 +116,8 @@ def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
     """
     tag_run(round_id)
     app = get_app(now)
-    with app.db.transaction() as session:
-        get_round(session, round_id)  # an unknown round fails here, before any mail is touched
+    with app.uow() as uow:
+        uow.rounds.get(round_id)  # an unknown round fails here, before any mail is touched
     check_schedule(round_id, now)  # with a server: put back a missing close run, reminder, schedule
     try:
         with collecting.collector_lease(app, round_id):

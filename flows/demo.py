@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
-from sqlalchemy import select
 
-from flows.adapters.db.tables import OutboxRow, PartyRow
+from flows.adapters.mail_sources import maildir_path
 from flows.assemble import assemble
 from flows.close_round import close_round
 from flows.collect import collect
@@ -29,14 +27,9 @@ def write_sample_round() -> str:
 @task(name="place sample responses in the inbox", **PLAIN)
 def place_sample_responses() -> int:
     app = get_app()
-    with app.db.transaction() as session:
-        rows = session.execute(
-            select(PartyRow.name, OutboxRow.message_id)
-            .join(PartyRow, PartyRow.id == OutboxRow.party_id)
-            .where(OutboxRow.round_id == ROUND_ID, OutboxRow.purpose == "invitation")
-        )
-        invitation_ids = {name: message_id for name, message_id in rows}
-    return demo_round.place_responses(Path(app.settings.inbox().removeprefix("maildir://")), invitation_ids)
+    with app.uow() as uow:
+        invitation_ids = uow.outbox.invitation_ids_by_party_name(ROUND_ID)
+    return demo_round.place_responses(maildir_path(app.settings.inbox()), invitation_ids)
 
 
 @flow(name="hoering-demo", flow_run_name=f"demo · {ROUND_ID}")

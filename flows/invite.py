@@ -14,6 +14,7 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.core.errors import InvitationsWaitingError
+from flows.core.model import OutboxPurpose
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
@@ -27,7 +28,7 @@ def queue_invitations(round_id: str, now: str | None) -> int:
 
 @task(name="deliver invitations", **RETRY)
 def deliver_invitations(round_id: str, now: str | None) -> dict[str, Any]:
-    report = deliver(get_app(now), round_id, purposes=("invitation",))
+    report = deliver(get_app(now), round_id, purposes=(OutboxPurpose.INVITATION,))
     return {
         "sent": report.sent,
         "temp_failed": report.temp_failed,

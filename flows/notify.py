@@ -10,9 +10,14 @@ goes wrong here is logged and swallowed, and the run's own state is left as it w
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flows.core.model import OutboxPurpose
+from flows.core.outbox import OutboxItem
 from flows.settings import redact_url
+
+if TYPE_CHECKING:
+    from flows.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -53,32 +58,29 @@ def alert_contact(flow: Any, flow_run: Any, state: Any) -> None:
 
 def send_failure_alert(round_id: str, *, step: str, reason: str, key: str, now: str | None = None) -> str:
     """Queue and deliver one failure alert; returns a plain sentence for the log."""
-    from flows.adapters.db.tables import RoundRow
-    from flows.core.model import OutboxPurpose
     from flows.runtime import get_app
-    from flows.services.outbox import Queued, deliver, queue
 
-    app = get_app(now)
-    with app.db.transaction() as session:
-        rnd = session.get(RoundRow, round_id)
+    return failure_alert(get_app(now), round_id, step=step, reason=reason, key=key)
+
+
+def failure_alert(app: App, round_id: str, *, step: str, reason: str, key: str) -> str:
+    """``send_failure_alert`` with the ``App`` given (the unit tests give one with fakes)."""
+    from flows.services.outbox import deliver, enqueue
+
+    with app.uow() as uow:
+        rnd = uow.rounds.find(round_id)
         if rnd is None:
             return f"the round {round_id} is unknown, so there is no contact to mail"
-        address = rnd.contact or rnd.reply_to
-        queued = queue(
-            session,
-            app,
-            [
-                Queued(
-                    round_id=round_id,
-                    purpose=OutboxPurpose.FAILURE_ALERT.value,
-                    address=address,
-                    dedupe_key=f"failure_alert:{round_id}:{key}"[:400],
-                    template="failure_alert",
-                    values={"step": step, "round_id": round_id, "title": rnd.title, "reason": reason},
-                )
-            ],
+        item = OutboxItem(
+            round_id=round_id,
+            purpose=OutboxPurpose.FAILURE_ALERT,
+            address=rnd.contact or rnd.reply_to,
+            dedupe_key=f"failure_alert:{round_id}:{key}"[:400],
+            template="failure_alert",
+            values={"step": step, "round_id": round_id, "title": rnd.title, "reason": reason},
         )
-    report = deliver(app, round_id, purposes=(OutboxPurpose.FAILURE_ALERT.value,))
+        queued = enqueue(uow, app, [item])
+    report = deliver(app, round_id, purposes=(OutboxPurpose.FAILURE_ALERT,))
     if not queued:
         return "the contact was already mailed about this failure"
     if report.sent:

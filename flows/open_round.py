@@ -19,7 +19,7 @@ def record_round(round_file: str, now: str | None, force: bool) -> dict[str, Any
     report = open_round_service(get_app(now), Path(round_file), force=force)
     return {
         "round_id": report.round_id,
-        "outcome": report.outcome,
+        "outcome": report.outcome.value,
         "parties": report.parties,
         "deadline_moved": report.deadline_moved,
         "deadline_passed": report.deadline_passed,

@@ -12,6 +12,7 @@ from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
 from flows.core.errors import InvitationsWaitingError
+from flows.core.model import OutboxPurpose
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, get_app, run_name
 from flows.services import inviting
@@ -25,7 +26,7 @@ def queue_reminders(round_id: str, now: str | None) -> int:
 
 @task(name="deliver reminders", **RETRY)
 def deliver_reminders(round_id: str, now: str | None) -> dict[str, Any]:
-    report = deliver(get_app(now), round_id, purposes=("reminder",))
+    report = deliver(get_app(now), round_id, purposes=(OutboxPurpose.REMINDER,))
     return {"sent": report.sent, "temp_failed": report.temp_failed, "perm_failed": report.perm_failed}
 
 
@@ -41,7 +42,7 @@ def remind(round_id: str, now: str | None = None) -> dict[str, Any]:
     result = {"queued": queued, **deliver_reminders(round_id, now)}
     publish(round_id, get_app(now), step="påmindelser")
     # as invite: reminders the mail server did not take fail the run with when to run it again
-    waiting = inviting.waiting_invitations(get_app(now), round_id, purpose="reminder")
+    waiting = inviting.waiting_invitations(get_app(now), round_id, purpose=OutboxPurpose.REMINDER)
     if waiting.count:
         raise InvitationsWaitingError(
             waiting.count, result["sent"], waiting.retry_at, unreached=waiting.unreached, command="remind"

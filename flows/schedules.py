@@ -306,10 +306,8 @@ def schedule_round_runs(round_id: str, now: str | None = None) -> dict[str, Any]
 
 
 def _schedule_from_db(app: App, round_id: str, *, kind: str) -> dict[str, Any]:
-    from flows.services.rounds import get_round
-
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
+    with app.uow() as uow:
+        rnd = uow.rounds.get(round_id)
     return schedule_round(
         round_id,
         rnd.deadline,
@@ -327,9 +325,9 @@ def _recorder(app: App, round_id: str, kind: str) -> Recorder:
     when a check finds it missing (after a re-serve, a re-deploy, a deleted deployment...)."""
 
     def record(step: str, detail: dict[str, Any]) -> None:
-        with app.db.transaction() as session:
+        with app.uow() as uow:
             rest = {key: value for key, value in detail.items() if key != "step"}
-            app.event(session, round_id, "schedule", kind, run=step, **rest)
+            uow.events.add(round_id, "schedule", kind, run=step, **rest)
 
     return record
 
@@ -343,12 +341,8 @@ def ensure_rounds_scheduled(app: App) -> list[dict[str, Any]]:
     """
     if not server_configured():
         return []
-    from sqlalchemy import select
-
-    from flows.adapters.db.tables import RoundRow
-
-    with app.db.transaction() as session:
-        rounds = [(r.id, r.closed_at is not None) for r in session.scalars(select(RoundRow))]
+    with app.uow() as uow:
+        rounds = [(r.id, r.closed_at is not None) for r in uow.rounds.all()]
     collect_slugs = _collect_slugs_on_server()
     reports = []
     for round_id, closed in rounds:

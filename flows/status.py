@@ -10,7 +10,6 @@ from prefect import flow, task
 from flows.core.danish import deadline_text, short_datetime
 from flows.runtime import PLAIN, get_app, run_name
 from flows.schedule_view import read_round_schedule
-from flows.services.rounds import get_round
 from flows.services.status import round_status
 
 
@@ -21,8 +20,8 @@ def read_status(round_id: str, now: str | None) -> dict[str, Any]:
 
 @task(name="read the round's runs on the server", **PLAIN)
 def read_schedule(round_id: str, now: str | None) -> dict[str, Any]:
-    with get_app(now).db.transaction() as session:
-        rnd = get_round(session, round_id)
+    with get_app(now).uow() as uow:
+        rnd = uow.rounds.get(round_id)
     return read_round_schedule(round_id, rnd.deadline, rnd.reminders, rnd.opens)
 
 

@@ -12,7 +12,8 @@ from flows.settings import Settings, redact_url
 
 
 def open_source(url: str, settings: Settings, *, known: Callable[[], set[str]] | None = None) -> MailSource:
-    """imap:// and imaps:// → ``ImapSource`` (XOAUTH2 with ``?auth=oauth2``); maildir:// → ``MaildirSource``.
+    """The inbox a URL (``settings.inbox()``) names: imap:// and imaps:// → ``ImapSource``
+    (XOAUTH2 with ``?auth=oauth2``); maildir:// → ``MaildirSource`` (its folder: ``maildir_path``).
 
     ``known`` gives the Maildir file names already stored, so a Maildir is not read twice.
     """
@@ -31,7 +32,12 @@ def open_source(url: str, settings: Settings, *, known: Callable[[], set[str]] |
     if scheme == "maildir":
         from flows.adapters.maildir_source import MaildirSource
 
-        # not unquoted: the default is the data dir's path as it is (bootstrap, demo)
-        return MaildirSource(Path(url.removeprefix("maildir://")), known=known)
+        return MaildirSource(maildir_path(url), known=known)
     msg = f"HOERING_INBOX_URL skal være imap://, imaps:// eller maildir://, ikke {redact_url(url)}"
     raise MailSourceError(msg)
+
+
+def maildir_path(url: str) -> Path:
+    """The folder of a maildir:// URL (the demo puts its sample replies there)."""
+    # not unquoted: the default is the data dir's path as it is (Settings.inbox)
+    return Path(url.removeprefix("maildir://"))

@@ -6,9 +6,12 @@ these types at the edge.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from flows.core.errors import UnknownPartyError
 
 
 class LatePolicy(StrEnum):
@@ -185,3 +188,12 @@ class SendResult:
     code: int | None = None
     text: str = ""
     location: str | None = None
+
+
+def named_party(parties: Iterable[Party], round_id: str, name_or_address: str) -> Party:
+    """A party by its exact name (case-insensitive) or one of its addresses."""
+    wanted = name_or_address.strip().casefold()
+    for party in parties:
+        if party.name.casefold() == wanted or wanted in party.emails:
+            return party
+    raise UnknownPartyError(round_id, name_or_address)

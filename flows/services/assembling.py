@@ -15,6 +15,8 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.outbox import invitation_states, sent_at_by_party
+from flows.adapters.db.rounds import find_party, get_round
 from flows.adapters.db.tables import (
     AttachmentRow,
     PartyRow,
@@ -47,10 +49,8 @@ from flows.core.outputs import output_paths
 from flows.resources import resource
 from flows.services import publishing
 from flows.services.chain import attach_chain
-from flows.services.outbox import invitation_states, sent_at_by_party
 from flows.services.placing import prepare_placements, with_placements
 from flows.services.purging import ensure_not_purged
-from flows.services.rounds import find_party, get_round
 
 REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.adapters.db.conclusion import counted_senders
+from flows.adapters.db.rounds import get_round
 from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
 from flows.core.conclusion import Left, dedupe_key, recipients
@@ -22,7 +23,6 @@ from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
 from flows.core.model import OutboxPurpose
 from flows.services.assembling import counted_clause
 from flows.services.outbox import DeliveryReport, Queued, deliver, queue
-from flows.services.rounds import get_round
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a municipal mail server takes as one attachment
 
@@ -104,7 +104,7 @@ def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
 
 
 def deliver_conclusion(app: App, round_id: str) -> DeliveryReport:
-    return deliver(app, round_id, purposes=(OutboxPurpose.CONCLUSION.value,))
+    return deliver(app, round_id, purposes=(OutboxPurpose.CONCLUSION,))
 
 
 def conclude(app: App, round_id: str, document: Path) -> ConclusionReport:

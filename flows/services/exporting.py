@@ -22,6 +22,7 @@ from pathlib import Path
 from flows.adapters import case_file
 from flows.adapters.case_file import Document, file_sha256, safe_name
 from flows.adapters.db import record
+from flows.adapters.db.rounds import get_round
 from flows.adapters.message_pdf import MessageView, read_headers, write_message_pdf
 from flows.bootstrap import App
 from flows.core.danish import local, short_datetime
@@ -30,9 +31,8 @@ from flows.core.model import Kind, OutboxPurpose, Round
 from flows.core.outputs import output_paths
 from flows.core.quality import clean_text
 from flows.core.retention import RecordEvent
-from flows.services.outbox import render_row
+from flows.services.outbox import render
 from flows.services.purging import ensure_not_purged
-from flows.services.rounds import get_round
 
 IN, OUT, INTERNAL = "Indgående", "Udgående", "Internt"
 MAIN, ATTACHMENT, RENDITION = "Hoveddokument", "Bilag", "Gengivelse"
@@ -222,9 +222,10 @@ def _render_again(app: App, message: record.SentMessage) -> bytes:
     Its Date is the time it was sent and its MIME boundaries derive from the Message-ID, so the
     bytes are the same on every export.
     """
-    with app.db.transaction() as session:
-        row, rnd = record.outbox_row(session, message.id)
-        composed: EmailMessage = render_row(app, row, rnd)
+    with app.uow() as uow:
+        stored = uow.outbox.get(message.id)
+        assert stored is not None  # listed by sent_messages in this round a moment ago
+        composed: EmailMessage = render(app, stored, uow.rounds.get(stored.round_id))
     del composed["Date"]
     composed["Date"] = format_datetime(message.sent_at.astimezone(UTC), usegmt=True)
     seed = hashlib.sha256(message.message_id.encode()).hexdigest()

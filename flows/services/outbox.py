@@ -1,6 +1,6 @@
 """The outbox: every message hoering sends is a row first, committed before it is sent.
 
-``queue`` inserts rows idempotently (a unique ``dedupe_key`` per recipient and purpose, the
+``enqueue`` inserts rows idempotently (a unique ``dedupe_key`` per recipient and purpose, the
 Message-ID generated at insert); ``deliver`` sends what is due, marking a row ``sending`` in its
 own commit before the SMTP conversation so a crash mid-send is recognised on the next run and
 re-sent with the same Message-ID, flagged as a possible duplicate.
@@ -10,44 +10,24 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
-
-from flows.adapters.db.tables import OutboxRow, RoundRow
+from flows.adapters.db.outbox import SqlOutboxRepository
+from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.mail_compose import Outgoing, OutgoingAttachment, attachment_from_path_type, compose
 from flows.adapters.ports import SendResult
 from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
 from flows.core.errors import DraftUnavailableError
-from flows.core.model import OutboxState
+from flows.core.model import OutboxPurpose, OutboxState, Round
+from flows.core.outbox import DUE_STATES, Attempt, OutboxItem, OutboxMessage
 from flows.core.sending import next_attempt
 
-DUE_STATES = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.TEMP_FAILED)
-
-
-@dataclass(frozen=True)
-class Queued:
-    round_id: str
-    purpose: str
-    address: str
-    dedupe_key: str
-    template: str
-    values: dict[str, str]
-    party_id: int | None = None
-    response_id: int | None = None
-    template_party: str | None = None
-    in_reply_to: str | None = None
-    auto_submitted: str = "auto-generated"
-    document: str | None = None  # a file of our data folder to attach (the final note)
+__all__ = ["DUE_STATES", "DeliveryReport", "OutboxItem", "Queued", "deliver", "enqueue", "queue", "render"]
 
 
 @dataclass
@@ -59,120 +39,80 @@ class DeliveryReport:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
 
-def queue(session: Session, app: App, items: list[Queued]) -> int:
-    """Insert outbox rows that do not exist yet; returns how many were new."""
+def enqueue(uow: UnitOfWork, app: App, items: Sequence[OutboxItem]) -> int:
+    """Queue outbox rows that do not exist yet, in the caller's transaction; how many were new."""
     if not items:
         return 0
-    rows = [
-        {
-            "round_id": item.round_id,
-            "party_id": item.party_id,
-            "response_id": item.response_id,
-            "address": item.address,
-            "purpose": item.purpose,
-            "dedupe_key": item.dedupe_key,
-            "message_id": make_msgid(idstring=item.purpose, domain=app.settings.mail_domain),
-            "subject": "",
-            "state": OutboxState.PENDING.value,
-            "attempts": 0,
-            "possible_duplicate": False,
-            "created_at": app.now(),
-            "payload": {
-                "template": item.template,
-                "values": item.values,
-                "template_party": item.template_party,
-                "in_reply_to": item.in_reply_to,
-                "auto_submitted": item.auto_submitted,
-                **({"document": item.document} if item.document else {}),
-            },
-        }
-        for item in items
-    ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # One statement executed with many parameter sets: compiled once and cached, where a
-    # multi-row VALUES would be compiled again for every batch size.
-    table = cast(Table, OutboxRow.__table__)
-    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    return len(session.connection().execute(statement, rows).all())
+    return uow.outbox.add(items, domain=app.settings.mail_domain, at=app.now())
 
 
-def deliver(app: App, round_id: str, *, purposes: tuple[str, ...] | None = None) -> DeliveryReport:
+def deliver(app: App, round_id: str, *, purposes: tuple[OutboxPurpose, ...] | None = None) -> DeliveryReport:
     """Send every due row of the round; per-row outcome recorded; never raises for one row."""
     report = DeliveryReport()
-    due = _due_ids(app, round_id, purposes)
+    # a caller outside the typed package (a test, a script) may still name purposes as strings
+    wanted = tuple(OutboxPurpose(p) for p in purposes) if purposes else None
+    with app.uow() as uow:
+        due = uow.outbox.due(round_id, wanted, app.now())
     if not due:
         return report
     mailer = app.mailer()
     rng = random.Random()
     try:
-        for row_id in due:
-            message, address, was_sending = _claim(app, row_id)
-            if message is None:
+        for outbox_id in due:
+            claimed = _claim(app, outbox_id)
+            if claimed is None:
                 continue
-            result = mailer.send(message, address)
-            _record(app, row_id, result, was_sending, rng, report)
+            row, message = claimed
+            result = mailer.send(message, row.address)
+            _record(app, row, result, rng, report)
     finally:
         mailer.close()
     return report
 
 
-def _due_ids(app: App, round_id: str, purposes: tuple[str, ...] | None) -> list[int]:
-    now = app.now()
-    with app.db.transaction() as session:
-        query = (
-            select(OutboxRow.id)
-            .where(OutboxRow.round_id == round_id, OutboxRow.state.in_([s.value for s in DUE_STATES]))
-            .where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
-            .order_by(OutboxRow.id)
-        )
-        if purposes:
-            query = query.where(OutboxRow.purpose.in_(purposes))
-        return list(session.scalars(query))
-
-
-def _claim(app: App, row_id: int) -> tuple[EmailMessage | None, str, bool]:
-    """Mark the row ``sending`` and commit, then hand back the rendered message."""
-    with app.db.transaction() as session:
-        row = session.get(OutboxRow, row_id)
-        if row is None or row.state not in {s.value for s in DUE_STATES}:
-            return None, "", False
-        was_sending = row.state == OutboxState.SENDING.value
-        rnd = session.get(RoundRow, row.round_id)
-        assert rnd is not None
-        message = render_row(app, row, rnd)
-        row.subject = str(message["Subject"])
-        row.state = OutboxState.SENDING.value
-        row.attempts += 1
-        if was_sending:
-            row.possible_duplicate = True
-        return message, row.address, was_sending
+def _claim(app: App, outbox_id: int) -> tuple[OutboxMessage, EmailMessage] | None:
+    """Mark the row ``sending`` and commit, then hand back the row as claimed and its message."""
+    with app.uow() as uow:
+        row = uow.outbox.get(outbox_id)
+        if row is None or row.state not in DUE_STATES:
+            return None
+        message = render(app, row, uow.rounds.get(row.round_id))
+        uow.outbox.mark_sending(outbox_id, str(message["Subject"]))
+        return row, message
 
 
 def _record(
-    app: App, row_id: int, result: SendResult, was_sending: bool, rng: random.Random, report: DeliveryReport
+    app: App, row: OutboxMessage, result: SendResult, rng: random.Random, report: DeliveryReport
 ) -> None:
-    with app.db.transaction() as session:
-        row = session.get(OutboxRow, row_id)
-        assert row is not None
-        state, next_at, duplicate = next_attempt(
-            result, row.attempts, max_attempts=app.settings.smtp_max_attempts, now=app.now(), rng=rng
+    """``row`` as it was claimed: its ``attempts`` one short of the claim's, its state before it."""
+    was_sending = row.state == OutboxState.SENDING
+    now = app.now()
+    state, next_at, duplicate = next_attempt(
+        result, row.attempts + 1, max_attempts=app.settings.smtp_max_attempts, now=now, rng=rng
+    )
+    possible_duplicate = row.possible_duplicate or duplicate or was_sending
+    attempt = Attempt(
+        state=state,
+        next_attempt_at=next_at,
+        possible_duplicate=possible_duplicate,
+        code=result.code,
+        text=(result.text or "")[:2000],
+        location=result.location or row.location,
+        sent_at=now if state == OutboxState.SENT else None,
+    )
+    with app.uow() as uow:
+        uow.outbox.record(row.id, attempt)
+        uow.events.add(
+            row.round_id, "send", str(state), outbox_id=row.id, purpose=row.purpose, code=result.code
         )
-        row.state, row.next_attempt_at = str(state), next_at
-        row.possible_duplicate = row.possible_duplicate or duplicate or was_sending
-        row.last_code, row.last_text = result.code, (result.text or "")[:2000]
-        row.location = result.location or row.location
-        if state == OutboxState.SENT:
-            row.sent_at = app.now()
-            report.sent += 1
-        elif state == OutboxState.PERM_FAILED:
-            report.perm_failed += 1
-            report.failures.append({"address": row.address, "code": result.code, "text": result.text})
-        else:
-            report.temp_failed += 1
-        report.possible_duplicates += int(row.possible_duplicate)
-        app.event(
-            session, row.round_id, "send", str(state), outbox_id=row.id, purpose=row.purpose, code=result.code
-        )
+    if state == OutboxState.SENT:
+        report.sent += 1
+    elif state == OutboxState.PERM_FAILED:
+        report.perm_failed += 1
+        report.failures.append({"address": row.address, "code": result.code, "text": result.text})
+    else:
+        report.temp_failed += 1
+    report.possible_duplicates += int(possible_duplicate)
 
 
 def _draft(path: Path) -> OutgoingAttachment:
@@ -191,10 +131,10 @@ def _draft(path: Path) -> OutgoingAttachment:
     return OutgoingAttachment(path.name, data, attachment_from_path_type(path))
 
 
-def render_row(app: App, row: OutboxRow, rnd: RoundRow) -> EmailMessage:
+def render(app: App, row: OutboxMessage, rnd: Round) -> EmailMessage:
     payload = row.payload
     attachments: list[OutgoingAttachment] = []
-    if row.purpose == "invitation":
+    if row.purpose == OutboxPurpose.INVITATION:
         attachments = [_draft(Path(p)) for p in rnd.documents]
         if payload.get("template_party"):
             attachments.append(_template_attachment(rnd, str(payload["template_party"])))
@@ -217,7 +157,7 @@ def render_row(app: App, row: OutboxRow, rnd: RoundRow) -> EmailMessage:
     )
 
 
-def _template_attachment(rnd: RoundRow, party: str) -> OutgoingAttachment:
+def _template_attachment(rnd: Round, party: str) -> OutgoingAttachment:
     from flows.adapters.response_template import build_template
     from flows.core.danish import deadline_text
 
@@ -229,32 +169,49 @@ def _template_attachment(rnd: RoundRow, party: str) -> OutgoingAttachment:
     )
 
 
-def invitation_states(session: Session, round_id: str) -> dict[int, set[str]]:
-    """The states of each party's invitation rows (one per address)."""
-    states: dict[int, set[str]] = {}
-    for party_id, state in session.execute(
-        select(OutboxRow.party_id, OutboxRow.state).where(
-            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation"
-        )
-    ):
-        if party_id is not None:
-            states.setdefault(party_id, set()).add(state)
-    return states
+@dataclass(frozen=True)
+class Queued:
+    """The old queueing item, purpose as a bare string: kept for ingesting (and its integration
+    test) until it queues through a unit of work (issue 13, the responses helper). Use
+    ``OutboxItem`` and ``enqueue``."""
+
+    round_id: str
+    purpose: str
+    address: str
+    dedupe_key: str
+    template: str
+    values: dict[str, str]
+    party_id: int | None = None
+    response_id: int | None = None
+    template_party: str | None = None
+    in_reply_to: str | None = None
+    auto_submitted: str = "auto-generated"
+    document: str | None = None  # a file of our data folder to attach (the final note)
 
 
-def sent_at_by_party(session: Session, round_id: str) -> dict[int, datetime]:
-    """When each party's first invitation went out."""
-    rows = session.execute(
-        select(OutboxRow.party_id, OutboxRow.sent_at).where(
-            OutboxRow.round_id == round_id, OutboxRow.purpose == "invitation", OutboxRow.sent_at.is_not(None)
-        )
+def queue(session: Any, app: App, items: Sequence[Queued]) -> int:
+    """``enqueue`` for a caller that still holds a SQLAlchemy session (see ``Queued``)."""
+    if not items:
+        return 0
+    repository = SqlOutboxRepository(session)
+    return repository.add(
+        [
+            OutboxItem(
+                item.round_id,
+                OutboxPurpose(item.purpose),
+                item.address,
+                item.dedupe_key,
+                item.template,
+                item.values,
+                party_id=item.party_id,
+                response_id=item.response_id,
+                template_party=item.template_party,
+                in_reply_to=item.in_reply_to,
+                auto_submitted=item.auto_submitted,
+                document=item.document,
+            )
+            for item in items
+        ],
+        domain=app.settings.mail_domain,
+        at=app.now(),
     )
-    first: dict[int, datetime] = {}
-    for party_id, sent_at in rows:
-        if (
-            party_id is not None
-            and sent_at is not None
-            and (party_id not in first or sent_at < first[party_id])
-        ):
-            first[party_id] = sent_at
-    return first

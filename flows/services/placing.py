@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from flows.adapters.db import sections as db
+from flows.adapters.db.rounds import get_round
 from flows.adapters.draft_sections import read_sections
 from flows.adapters.excel_sections import read_section_choices
 from flows.bootstrap import App
@@ -27,17 +28,18 @@ from flows.core.errors import LogEditConflictError
 from flows.core.numbering import stored_remark_number
 from flows.core.placement import Basis, Placement, SectionIndex, basis_text, label_of, place, split_by_section
 from flows.core.sections import GENERAL, Section, choosable, number_key, unique_labels
-from flows.services.rounds import get_round
 
 log = logging.getLogger(__name__)
 
 REMARKS_SHEET, NUMBER = "Bemærkninger", "Nr."
 
 
-def read_round_sections(session: Session, round_id: str, source_dir: str, documents: Sequence[str]) -> int:
+def read_round_sections(
+    store: db.SectionRepository, round_id: str, source_dir: str, documents: Sequence[str]
+) -> int:
     """Read and store the sections of the round's documents; returns how many were found."""
     found = read_sections([Path(source_dir) / name for name in documents])
-    if db.replace_sections(session, round_id, found.sections):
+    if store.replace(round_id, found.sections):
         log.info("round %s: %d sections read from its documents", round_id, len(found.sections))
     for problem in found.problems:
         log.warning("round %s: %s", round_id, problem)
@@ -48,7 +50,7 @@ def _sections(session: Session, round_id: str, source_dir: str, documents: Seque
     """The stored sections; a round opened before sections were read has them read now."""
     sections = db.load_sections(session, round_id)
     if not sections and documents:
-        read_round_sections(session, round_id, source_dir, documents)
+        read_round_sections(db.SqlSectionRepository(session), round_id, source_dir, documents)
         sections = db.load_sections(session, round_id)
     return sections
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.outbox import invitation_states
+from flows.adapters.db.rounds import get_round
 from flows.adapters.db.sections import count_sections
 from flows.adapters.db.tables import EventRow, OutboxRow, PartyRow, RawMessageRow, ResponseRow
 from flows.adapters.drop_source import left_behind
@@ -23,8 +25,6 @@ from flows.core.model import Round
 from flows.core.quality import clean_text
 from flows.core.retention import retention_view
 from flows.services.assembling import REVIEW_KINDS, counted_clause, party_status
-from flows.services.outbox import invitation_states
-from flows.services.rounds import get_round
 
 
 def round_status(app: App, round_id: str) -> dict[str, Any]:

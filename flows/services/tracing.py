@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flows.adapters.case_file import file_sha256
 from flows.adapters.db import record
+from flows.adapters.db.rounds import get_round
 from flows.bootstrap import App
 from flows.core.assembly import Assembly
 from flows.core.danish import short_datetime
@@ -19,7 +20,6 @@ from flows.core.errors import HoeringError
 from flows.core.model import LatePolicy
 from flows.core.quality import clean_text
 from flows.services.assembling import build_assembly
-from flows.services.rounds import get_round
 
 QUOTE_CHARS = 300
 

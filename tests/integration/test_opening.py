@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from flows.adapters.db.rounds import active_parties, get_round
 from flows.adapters.db.tables import EventRow, PartyRow, RoundRow
 from flows.adapters.round_file import load_round_file
 from flows.bootstrap import App
 from flows.services.closing import mark_closed
 from flows.services.opening import OpenRefusedError, open_round, spec_digest
-from flows.services.rounds import active_parties, get_round
 
 ROUND = """\
 id = "frist-runde"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from flows.adapters.db.rounds import get_round
 from flows.bootstrap import App, bootstrap
 from flows.schedule_view import read_round_schedule
 from flows.services import inviting
 from flows.services.opening import open_round
-from flows.services.rounds import get_round
 from flows.services.status import record_collected, round_status
 from flows.settings import Settings
 from flows.status import status_lines

@@ -23,10 +23,6 @@ KNOWN = {
     "services: flows.services.assembling",
     "services: flows.services.collecting",
     "services: flows.services.ingesting",
-    "services: flows.services.inviting",
-    "services: flows.services.opening",
-    "services: flows.services.outbox",
-    "services: flows.services.rounds",
     "services: flows.services.status",
 }
 

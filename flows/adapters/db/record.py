@@ -183,15 +183,6 @@ def sent_messages(session: Session, round_id: str) -> list[SentMessage]:
     return [SentMessage(*tuple(row)) for row in session.execute(query)]  # type: ignore[arg-type]
 
 
-def outbox_row(session: Session, outbox_id: int) -> tuple[OutboxRow, RoundRow]:
-    """The row and its round, for rendering a sent message again (``services.outbox.render_row``)."""
-    row = session.get(OutboxRow, outbox_id)
-    assert row is not None
-    rnd = session.get(RoundRow, row.round_id)
-    assert rnd is not None
-    return row, rnd
-
-
 def latest_event(
     session: Session, round_id: str, step: str, kind: str
 ) -> tuple[datetime, dict[str, Any]] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -176,3 +177,24 @@ def set_staff_choice(
     # the label chosen is kept, so the choice survives a new reading of the draft (replace_sections)
     row.section_position, row.basis, row.evidence, row.updated_at = position, Basis.STAFF.value, label, now
     session.add(row)
+
+
+class SectionRepository(Protocol):
+    """The draft's sections as the unit of work offers them (reading them at open)."""
+
+    def replace(self, round_id: str, sections: Sequence[Section]) -> bool:
+        """Store the round's sections in the draft's order; False when they were unchanged."""
+        ...
+
+    def load(self, round_id: str) -> list[Section]: ...
+
+
+class SqlSectionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def replace(self, round_id: str, sections: Sequence[Section]) -> bool:
+        return replace_sections(self._session, round_id, sections)
+
+    def load(self, round_id: str) -> list[Section]:
+        return load_sections(self._session, round_id)

@@ -26,18 +26,49 @@ from flows.adapters.db.notes import NoteRepository, SqlNoteRepository
 from flows.adapters.db.outbox import OutboxRepository, SqlOutboxRepository
 from flows.adapters.db.responses import ResponseRepository, SqlResponseRepository
 from flows.adapters.db.rounds import RoundRepository, SqlRoundRepository
+from flows.adapters.db.sections import SectionRepository, SqlSectionRepository
 from flows.adapters.db.session import Database
 
 
 class UnitOfWork(Protocol):
     """What a service may touch inside one transaction."""
 
-    rounds: RoundRepository  # rounds and their parties
-    outbox: OutboxRepository  # messages we send
-    responses: ResponseRepository  # raw messages, responses, remarks, attachments
-    notes: NoteRepository  # what staff wrote in the log
-    events: EventRepository  # what happened, when, by which run
-    dialect: str  # "sqlite" or "postgresql": a few bulk statements differ
+    # Read-only members, so a fake may hold its own repository types (a plain attribute of a
+    # Protocol is invariant: ``FakeRoundRepository`` would not pass for ``RoundRepository``).
+    @property
+    def rounds(self) -> RoundRepository:
+        """Rounds and their parties."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Messages we send."""
+        ...
+
+    @property
+    def responses(self) -> ResponseRepository:
+        """Raw messages, responses, remarks, attachments."""
+        ...
+
+    @property
+    def notes(self) -> NoteRepository:
+        """What staff wrote in the log."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """What happened, when, by which run."""
+        ...
+
+    @property
+    def sections(self) -> SectionRepository:
+        """The draft's own sections."""
+        ...
+
+    @property
+    def dialect(self) -> str:
+        """The database, "sqlite" or "postgresql": a few bulk statements differ."""
+        ...
 
     def __enter__(self) -> Self: ...
 
@@ -58,6 +89,7 @@ class SqlUnitOfWork:
     responses: ResponseRepository
     notes: NoteRepository
     events: EventRepository
+    sections: SectionRepository
 
     def __init__(self, db: Database, run_id: str = "cli") -> None:
         self._db = db
@@ -75,6 +107,7 @@ class SqlUnitOfWork:
         self.responses = SqlResponseRepository(session)
         self.notes = SqlNoteRepository(session)
         self.events = SqlEventRepository(session, self._run_id)
+        self.sections = SqlSectionRepository(session)
         return self
 
     def __exit__(

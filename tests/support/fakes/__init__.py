@@ -14,6 +14,7 @@ from tests.support.fakes.notes import FakeNoteRepository
 from tests.support.fakes.outbox import FakeOutboxRepository
 from tests.support.fakes.responses import FakeResponseRepository
 from tests.support.fakes.rounds import FakeRoundRepository
+from tests.support.fakes.sections import FakeSectionRepository
 
 
 class FakeUnitOfWork:
@@ -23,10 +24,13 @@ class FakeUnitOfWork:
 
     def __init__(self) -> None:
         self.rounds = FakeRoundRepository()
-        self.outbox = FakeOutboxRepository()
+        self.outbox = FakeOutboxRepository(
+            party_name=lambda party_id: self.rounds.parties[party_id].party.name
+        )
         self.responses = FakeResponseRepository()
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
+        self.sections = FakeSectionRepository()
         self.commits = 0
 
     def __call__(self) -> Self:
