@@ -42,7 +42,8 @@ def alert_contact(flow: Any, flow_run: Any, state: Any) -> None:
         parameters: dict[str, Any] = dict(getattr(flow_run, "parameters", None) or {})
         round_id = parameters.get("round_id")
         if not round_id:
-            log.warning("Run %s failed, but it names no round, so no one was mailed.", flow_run.name)
+            # info, not a warning: the failure itself is already the run's one line (the CLI prints it)
+            log.info("Run %s failed, but it names no round, so no one was mailed.", flow_run.name)
             return
         result = send_failure_alert(
             str(round_id),
@@ -51,7 +52,7 @@ def alert_contact(flow: Any, flow_run: Any, state: Any) -> None:
             key=f"{flow_run.id}:{getattr(state, 'id', '')}",
             now=parameters.get("now"),
         )
-        log.warning("Run %s failed; %s", flow_run.name, result)
+        log.info("Run %s failed; %s", flow_run.name, result)
     except Exception as exc:
         log.error("Run failed and the failure e-mail could not be sent either: %s", type(exc).__name__)
 
