@@ -19,6 +19,7 @@ from pathlib import Path
 from flows.adapters.files import write_atomically
 from flows.adapters.pdf_bundle import DEJAVU_DIR, _new_pdf, _text, _wrap
 from flows.core.danish import short_datetime
+from flows.core.quality import clean_text
 
 SHOWN_HEADERS = (("From", "Fra"), ("To", "Til"), ("Cc", "Cc"), ("Date", "Dato"), ("Subject", "Emne"))
 
@@ -51,12 +52,20 @@ def read_headers(data: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(shown)
 
 
+def _all_latin1(view: MessageView) -> bool:
+    texts = [view.title, view.body, view.received, *view.attachments]
+    texts += [f"{label}: {value}" for label, value in view.headers]
+    return all(ord(c) < 256 for text in texts for c in clean_text(text))
+
+
 def write_message_pdf(
     view: MessageView, path: Path, created: datetime, *, font_dir: Path = DEJAVU_DIR
 ) -> None:
-    # A fresh PDF each time (parsing DejaVu is most of its ~0.5 s): a deep copy of a loaded one
-    # shares fontTools state, and the second message's subset then misses glyphs.
-    pdf = _new_pdf(font_dir)
+    # A fresh PDF each time. Parsing and subsetting DejaVu is most of its ~0.5 s (a deep copy of
+    # a loaded one shares fontTools state, and the second message's subset then misses glyphs),
+    # so a message whose text is all Latin-1 (Danish is) is set in the built-in Helvetica.
+    latin1 = _all_latin1(view)
+    pdf = _new_pdf(font_dir, latin1=latin1)
     pdf.set_creation_date(created)
     pdf.set_title(_text(pdf, view.title))
     pdf.set_lang("da-DK")
@@ -76,5 +85,5 @@ def write_message_pdf(
     pdf.cell(0, 6, "Bilag:" if view.attachments else "Bilag: ingen", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_family, "", 10)
     for name in view.attachments:
-        pdf.multi_cell(0, 5, _text(pdf, f"• {name}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _text(pdf, f"{'-' if latin1 else '•'} {name}"), new_x="LMARGIN", new_y="NEXT")
     write_atomically(path, lambda tmp: pdf.output(str(tmp)))

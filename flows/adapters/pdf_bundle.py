@@ -32,11 +32,12 @@ class _Bundle(FPDF):
         self.cell(0, 10, f"Side {self.page_no()}", align="C")
 
 
-def _new_pdf(font_dir: Path) -> _Bundle:
+def _new_pdf(font_dir: Path, *, latin1: bool = False) -> _Bundle:
+    """A new PDF in DejaVu when it is installed; ``latin1``: text that Helvetica shows whole."""
     pdf = _Bundle(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
     regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
-    if regular.exists() and bold.exists():
+    if not latin1 and regular.exists() and bold.exists():
         pdf.add_font(FAMILY, "", str(regular))
         pdf.add_font(FAMILY, "B", str(bold))
         pdf.unicode_font = True
