@@ -40,6 +40,7 @@ DESCRIPTIONS = {
     "assemble": "Skriv høringslog og udkast til høringsnotat. Planlagt efter lukning, og efter behov.",
     "status": "Høringen i ét overblik.",
     "extend": "Giv én høringspart en ny frist og send den besked.",
+    "process-batch": "Én batch af en indsamling, på en vilkårlig worker (når HOERING_WORK_POOL er sat).",
 }
 
 # One collection at a time: every round shares the inbox, and close runs a collection too.
@@ -54,6 +55,7 @@ def load_flows() -> dict[str, Any]:
     from flows.extend import extend
     from flows.invite import invite
     from flows.open_round import open_round
+    from flows.process_batch import process_batch
     from flows.remind import remind
     from flows.status import status
 
@@ -66,6 +68,7 @@ def load_flows() -> dict[str, Any]:
         "assemble": assemble,
         "status": status,
         "extend": extend,
+        "process-batch": process_batch,
     }
 
 

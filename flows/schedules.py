@@ -45,6 +45,7 @@ DEPLOYMENTS: dict[str, str] = {
     "assemble": "hoering-assemble/assemble",
     "status": "hoering-status/status",
     "extend": "hoering-extend/extend",
+    "process-batch": "hoering-process-batch/process-batch",
 }
 """``flow name/deployment name`` of every deployment; serve.py and prefect.yaml use these names."""
 
