@@ -299,7 +299,7 @@ def test_two_workers_share_a_collect_and_one_killed_mid_batch_loses_nothing(
     assert set(ran) == set(pids.values())  # both workers ran batches, nobody else did
 
     open_round(own, "pool-b")
-    second = own.collect("pool-b", HOERING_BATCH_RUN_TIMEOUT="20")
+    second = own.collect("pool-b", HOERING_BATCH_RUN_TIMEOUT="45")
     started = time.monotonic()
     while not children(pids["w1"]):  # w1 has started a batch run: kill it there
         assert second.poll() is None, second.communicate()[1].decode()[-3000:]
