@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, runtime
@@ -53,6 +54,7 @@ def check_readable(raw_ids: list[int], now: str | None) -> int:
 @flow(name="hoering-process-batch", flow_run_name=batch_run_name, timeout_seconds=BATCH_TIMEOUT_SECONDS)
 def process_batch(round_id: str, raw_ids: list[int], now: str | None = None) -> dict[str, Any]:
     """Parse, classify, match and record one batch of stored messages; counts as in the database."""
+    started = datetime.now(UTC)  # the real clock, also under --now: what the run took
     waiting = check_readable(raw_ids, now)
     app = get_app(now)
     report = ingesting.process_batch(app, round_id, raw_ids)
@@ -68,5 +70,7 @@ def process_batch(round_id: str, raw_ids: list[int], now: str | None = None) -> 
             worker_pid=os.getppid(),
             messages=waiting,
             processed=report.processed,
+            started=started.isoformat(),
+            ended=datetime.now(UTC).isoformat(),
         )
     return {"processed": report.processed, "responses": report.responses, "waiting": waiting}

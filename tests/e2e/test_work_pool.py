@@ -224,6 +224,20 @@ class Installation:
         finally:
             engine.dispose()
 
+    def batch_details(self, round_id: str) -> list[dict[str, Any]]:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as db:
+                rows = db.execute(
+                    text(
+                        "SELECT detail FROM events WHERE round_id = :r AND step = 'collect' AND kind = 'batch'"
+                    ),
+                    {"r": round_id},
+                )
+                return [dict(detail) for (detail,) in rows]
+        finally:
+            engine.dispose()
+
     def batch_workers(self, round_id: str) -> list[int]:
         engine = create_engine(self.database_url)
         try:
