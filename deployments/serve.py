@@ -42,6 +42,7 @@ DESCRIPTIONS = {
     "extend": "Giv én høringspart en ny frist og send den besked.",
     "purge": "Slet personoplysningerne i høringer, hvis slettedato er nået (kun eksporterede). Kører dagligt.",
     "conclude": "Send det endelige høringsnotat med tak til alle, hvis svar er talt med; én gang hver.",
+    "process-batch": "Én batch af en indsamling, på en vilkårlig worker (når HOERING_WORK_POOL er sat).",
 }
 
 # One collection at a time: every round shares the inbox, and close runs a collection too.
@@ -57,6 +58,7 @@ def load_flows() -> dict[str, Any]:
     from flows.extend import extend
     from flows.invite import invite
     from flows.open_round import open_round
+    from flows.process_batch import process_batch
     from flows.purge import purge
     from flows.remind import remind
     from flows.status import status
@@ -72,6 +74,7 @@ def load_flows() -> dict[str, Any]:
         "extend": extend,
         "purge": purge,
         "conclude": conclude,
+        "process-batch": process_batch,
     }
 
 

@@ -15,6 +15,7 @@ from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
 from flows.schedules import check_round_schedule
 from flows.services import collecting, ingesting, status
 from flows.services.outbox import deliver
+from flows.work_pool import WorkPoolError, run_on_pool
 
 MAX_BATCH_TASKS = 50
 COLLECT_TIMEOUT_SECONDS = 4 * 3600
@@ -89,12 +90,22 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     # One task per batch, fanned out over the flow's task runner: threads by default, a process
     # pool for a national round (deployments/README.md). Parsing runs outside transactions.
     chunks = collecting.chunks(ids, batch)
-    for future in process_batch.map(unmapped(round_id), chunks, unmapped(now)):
-        result = future.result()
+    failed: list[str] = []
+    if get_app(now).settings.work_pool and chunks:
+        # Several machines: each batch a process-batch run on any worker (flows/work_pool.py).
+        results, failed = run_on_pool(round_id, chunks, now)
+    else:
+        results = [f.result() for f in process_batch.map(unmapped(round_id), chunks, unmapped(now))]
+    for result in results:
         for key in ("processed", "responses", "set_aside", "quarantined"):
             totals[key] += result[key]
         totals["problems"].extend(result["problems"])
     receipts = send_receipts(round_id, now)
+    if failed:  # what went through is recorded and receipted; the rest waits for the next collect
+        raise WorkPoolError(
+            f"{len(failed)} af indsamlingens {len(chunks)} batches blev ikke behandlet, og deres beskeder "
+            "venter til næste indsamling: " + "; ".join(failed[:5])
+        )
     mark_collected(round_id, now, fetched["stored"], totals["processed"])
     return {**fetched, **totals, "receipts": receipts["sent"]}
 

@@ -48,6 +48,7 @@ DEPLOYMENTS: dict[str, str] = {
     "extend": "hoering-extend/extend",
     "purge": "hoering-purge/purge",
     "conclude": "hoering-conclude/conclude",
+    "process-batch": "hoering-process-batch/process-batch",
 }
 """``flow name/deployment name`` of every deployment; serve.py and prefect.yaml use these names."""
 

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default_factory=lambda: os.cpu_count() or 1,
         description="processes that parse a large batch; 0 or 1: in the calling process",
     )
+    work_pool: str | None = Field(
+        None, description="Prefect work pool whose workers run a collect's batches (process-batch)"
+    )
+    work_pool_runs: int = Field(4, ge=1, description="process-batch runs of one collect at a time")
+    batch_run_timeout: float = Field(
+        3600.0, gt=0, description="seconds a running process-batch run may take before it is retried"
+    )
     collect_lease_seconds: float = Field(
         120.0, description="a collect's lease; a killed collect blocks the next for at most this"
     )

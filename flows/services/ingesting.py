@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.batches import lock_rounds
 from flows.adapters.db.tables import (
     AttachmentRow,
     EventRow,
@@ -305,6 +306,8 @@ def _write(session: Session, app: App, ctx: _Context, items: list[_Item]) -> Non
     """Every row of the batch in bulk statements: responses, attachments, remarks, raw states."""
     if not items:
         return
+    # Before the Message-ID look-up: a parallel batch's responses are then committed and seen.
+    lock_rounds(session, {item.round_id for item in items})
     _dedupe(session, items)
     _number(session, items)
     response_ids = _insert_responses(session, items)

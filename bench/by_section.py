@@ -1,6 +1,6 @@
 """Benchmark: `assemble` of a big round in by_section layout against by_party (not in the test command).
 
-    python -m tests.bench_by_section [N] [--no-bundle]     # default N = 100,000 responses
+    python -m bench.by_section [N] [--no-bundle]     # default N = 100,000 responses
 
 A round with the ten-section test draft and N counted e-mail responses (one remark each, texts
 drawn from the draft's own words, so placement has real work) is written straight into a SQLite
@@ -20,12 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, update
 
+from flows.adapters.db.sections import SqlSectionRepository
 from flows.adapters.db.tables import PartyRow, RemarkRow, ResponseRow, RoundRow
 from flows.adapters.excel_log import write_log
 from flows.adapters.word_note import write_note
 from flows.bootstrap import App, bootstrap
 from flows.core.model import NoteLayout
-from flows.services.assembling import absorb_staff_edits, assemble, build_assembly, output_paths
+from flows.core.outputs import output_paths
+from flows.services.assembling import absorb_staff_edits, assemble, build_assembly
 from flows.services.placing import prepare_placements, read_round_sections, with_placements
 from flows.settings import Settings
 from tests.support.draft_fixture import REMARKS, SECTIONS, write_docx
@@ -81,7 +83,7 @@ def build(folder: Path, n: int) -> Path:
                 for p in range(PARTIES)
             ],
         )
-        read_round_sections(session, ROUND_ID, str(folder), [draft.name])
+        read_round_sections(SqlSectionRepository(session), ROUND_ID, str(folder), [draft.name])
     with app.db.transaction() as session:
         party_ids = [p.id for p in session.query(PartyRow).order_by(PartyRow.id)]
     texts = _texts(n)
@@ -143,7 +145,8 @@ def timed(data_dir: Path, layout: NoteLayout, *, bundle: bool) -> float:
         )
         return seconds
     steps: dict[str, float] = {}
-    log, note, _ = output_paths(out, ROUND_ID)
+    outputs = output_paths(out, ROUND_ID)
+    log, note = outputs.log, outputs.note
     mark = time.perf_counter()
     absorb_staff_edits(app, ROUND_ID, log)
     prepare_placements(app, ROUND_ID, log)
