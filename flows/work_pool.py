@@ -71,6 +71,13 @@ def check_pool(client: Any, pool: str) -> None:
         )
 
 
+def _workers_online(client: Any, pool: str) -> bool:
+    """Whether any worker of the pool has been heard from lately (Prefect marks it ONLINE)."""
+    from prefect.client.schemas.objects import WorkerStatus
+
+    return any(w.status == WorkerStatus.ONLINE for w in client.read_workers_for_work_pool(pool))
+
+
 def run_on_pool(
     round_id: str, chunks: list[list[int]], now: str | None
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -79,7 +86,7 @@ def run_on_pool(
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import StateType
     from prefect.deployments import run_deployment
-    from prefect.states import Crashed
+    from prefect.states import Cancelled, Crashed
 
     settings = get_app(now).settings
     assert settings.work_pool is not None
@@ -105,7 +112,23 @@ def run_on_pool(
                 flow_run = client.read_flow_run(run_id)
                 state = flow_run.state
                 if state is None or state.type in (StateType.SCHEDULED,):
-                    continue  # no worker has taken it yet
+                    # No worker has taken it yet; with none online for the whole run timeout, no
+                    # worker will (a pool whose workers were never started or all died).
+                    waited = state is not None and (datetime.now(UTC) - state.timestamp).total_seconds()
+                    if (
+                        waited
+                        and waited > settings.batch_run_timeout
+                        and not _workers_online(client, settings.work_pool)
+                    ):
+                        active.pop(run_id)
+                        client.set_flow_run_state(
+                            run_id, Cancelled(message="Ingen worker i puljen"), force=True
+                        )
+                        failed.append(
+                            f"{flow_run.name}: ingen worker henter fra puljen {settings.work_pool} "
+                            "(start en: prefect worker start --pool " + settings.work_pool + ")"
+                        )
+                    continue
                 if state.type == StateType.COMPLETED:
                     done.append(active.pop(run_id).raw_ids)
                     continue
