@@ -34,7 +34,7 @@ from sqlalchemy.orm import load_only
 
 from flows.adapters.db.tables import PartyRow, RawMessageRow, RemarkRow, ResponseRow
 from flows.bootstrap import App
-from flows.services.assembling import is_counted
+from flows.core.counting import is_counted
 
 SHOW = 20  # files listed per kind of mismatch
 

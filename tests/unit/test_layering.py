@@ -20,14 +20,10 @@ PACKAGE = ROOT / "flows"
 
 KNOWN = {
     "bench: flows.cli",  # `hoering bench` runs the harness inside the product
-    "services: flows.services.assembling",
-    "services: flows.services.collecting",
-    "services: flows.services.ingesting",
     "services: flows.services.inviting",
     "services: flows.services.opening",
     "services: flows.services.outbox",
     "services: flows.services.rounds",
-    "services: flows.services.status",
     "cycle: flows.adapters.attachments <-> flows.adapters.response_template",
 }
 

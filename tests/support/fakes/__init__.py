@@ -27,6 +27,7 @@ class FakeUnitOfWork:
         self.responses = FakeResponseRepository()
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
+        self.responses.round_reads.event_log = self.events
         self.commits = 0
 
     def __call__(self) -> Self:
