@@ -70,6 +70,14 @@ class Counted(NamedTuple):
     no_remarks: bool
 
 
+class RemarkRecord(NamedTuple):
+    response_id: int
+    number: str
+    section: str
+    text: str
+    proposal: str
+
+
 class ReviewItem(NamedTuple):
     """What a staff decision on one item needs to know of it."""
 
@@ -131,8 +139,8 @@ class ResponseRepository(RawMessageRepository, Protocol):
         ...
 
     def attachment_names(self, response_ids: list[int]) -> dict[int, list[str]]: ...
-    def remarks(self, round_id: str) -> Iterator[tuple[int, str, str, str, str]]:
-        """Every remark of the round, streamed: (response id, number, section, text, proposal)."""
+    def remarks(self, round_id: str) -> Iterator[RemarkRecord]:
+        """Every remark of the round, streamed."""
         ...
 
     def counted_by_party(self, round_id: str) -> list[PartyCount]: ...
@@ -247,13 +255,12 @@ class SqlResponseRepository(SqlRawMessages):
                 names.setdefault(response_id, []).append(display_name)
         return names
 
-    def remarks(self, round_id: str) -> Iterator[tuple[int, str, str, str, str]]:
-        # Plain rows, no tuple built per remark: a national round has millions of these.
+    def remarks(self, round_id: str) -> Iterator[RemarkRecord]:
         query = select(
             RemarkRow.response_id, RemarkRow.number, RemarkRow.section, RemarkRow.text, RemarkRow.proposal
         ).where(RemarkRow.round_id == round_id)
         query = query.execution_options(yield_per=STREAM_ROWS)
-        return iter(self._session.execute(query).tuples())
+        return (RemarkRecord._make(row) for row in self._session.execute(query))
 
     def counted_by_party(self, round_id: str) -> list[PartyCount]:
         rows = self._session.execute(

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flows.adapters.db.raw_messages import QuarantinedRaw, StoredRaw
-from flows.adapters.db.responses import Counted, PartyCount, Review, ReviewItem
+from flows.adapters.db.responses import Counted, PartyCount, RemarkRecord, Review, ReviewItem
 from flows.adapters.ports import Cursor
 from flows.core.counting import is_counted
 from flows.core.model import Decision, Kind, RawState
@@ -194,9 +194,9 @@ class FakeResponseRepository:
                 names.setdefault(a["response_id"], []).append(a["display_name"])
         return names
 
-    def remarks(self, round_id: str) -> Iterator[tuple[int, str, str, str, str]]:
+    def remarks(self, round_id: str) -> Iterator[RemarkRecord]:
         return (
-            (r["response_id"], r["number"], r["section"], r["text"], r["proposal"])
+            RemarkRecord(r["response_id"], r["number"], r["section"], r["text"], r["proposal"])
             for r in self.remark_rows
             if r["round_id"] == round_id
         )
