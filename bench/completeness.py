@@ -32,9 +32,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 
+from flows.adapters.db.responses import counted_clause
 from flows.adapters.db.tables import PartyRow, RawMessageRow, RemarkRow, ResponseRow
 from flows.bootstrap import App
-from flows.services.assembling import counted_clause
 
 SHOW = 20  # files listed per kind of mismatch
 

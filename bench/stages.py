@@ -132,9 +132,9 @@ def counted_texts(product: Product) -> dict[int, tuple[str | LazyText, str]]:
     """
     from sqlalchemy import select
 
+    from flows.adapters.db.responses import counted_clause
     from flows.adapters.db.tables import RawMessageRow, ResponseRow
     from flows.adapters.text_spill import TextSpill
-    from flows.services.assembling import counted_clause
 
     app = product.app(COLLECT_NOW)
     spill = TextSpill(product.data_dir / "tmp")

@@ -8,23 +8,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select
-from sqlalchemy.orm import Session
-
-from flows.adapters.db.outbox import invitation_states, sent_at_by_party
-from flows.adapters.db.rounds import find_party, get_round
-from flows.adapters.db.tables import (
-    AttachmentRow,
-    PartyRow,
-    RawMessageRow,
-    RemarkRow,
-    ResponseRow,
-    StaffNoteRow,
-)
+from flows.adapters.db.responses import Counted, Review
+from flows.adapters.db.round_reads import PartyEntry
+from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.drop_source import left_behind
 from flows.adapters.excel_log import read_staff_edits, write_log
 from flows.adapters.pdf_bundle import write_bundle
@@ -39,20 +27,20 @@ from flows.core.assembly import (
     ResponseLine,
     ReviewLine,
     StaffEdits,
-    StaffNote,
+    resolve,
 )
 from flows.core.campaigns import group_campaigns
+from flows.core.counting import party_status
 from flows.core.danish import danish_key
-from flows.core.model import Channel, Kind, OutboxState, PartyStatus
+from flows.core.model import Channel, Decision, PartyStatus
 from flows.core.numbering import renumber
 from flows.core.outputs import output_paths
+from flows.core.review import kind_after, read_decision
 from flows.resources import resource
 from flows.services import publishing
 from flows.services.chain import attach_chain
 from flows.services.placing import prepare_placements, with_placements
 from flows.services.purging import ensure_not_purged
-
-REVIEW_KINDS = (Kind.RESPONSE.value, Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value)
 
 
 @dataclass
@@ -83,16 +71,15 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     quality = write_note(assembly, note_path, letterhead=letterhead(app))
     write_bundle(assembly, bundle_path)
     public_paths = publishing.write_public(app, public, out_dir, letterhead(app))
-    with app.db.transaction() as session:
-        app.event(
-            session,
+    with app.uow() as uow:
+        uow.events.add(
             round_id,
             "assemble",
             "written",
             log=str(log_path),
             note=str(note_path),
             bundle=str(bundle_path),
-            public=[str(path) for path in public_paths or ()],
+            public=[str(path) for path in public_paths],
             quality=list(quality.problems),
         )
     return AssembleReport(
@@ -115,24 +102,18 @@ def letterhead(app: App) -> Path | None:
 
 def absorb_staff_edits(app: App, round_id: str, log_path: Path) -> StaffEdits:
     """Save what staff typed in the log (replies, changes, review decisions) before rewriting it."""
-    with app.db.transaction() as session:
-        known_remarks = set(session.scalars(select(RemarkRow.number).where(RemarkRow.round_id == round_id)))
-        known_review = {r.reference for r in _review_rows(session, round_id)}
+    with app.uow() as uow:
+        known_remarks = uow.responses.remark_numbers(round_id)
+        known_review = {r.reference for r in uow.responses.review_rows(round_id)}
     known_review |= {line.reference for line in drop_review_lines(app)}  # a decision there is moot
     edits = read_staff_edits(log_path, known_remarks, known_review)
-    with app.db.transaction() as session:
+    with app.uow() as uow:
         for number, note in edits.notes.items():
-            row = session.get(StaffNoteRow, (round_id, number)) or StaffNoteRow(
-                round_id=round_id, remark_number=number
-            )
-            row.reply, row.change, row.gives_change = note.reply, note.change, note.gives_change
-            row.updated_at = app.now()
-            session.add(row)
-        for reference, (decision, party_name) in edits.decisions.items():
-            _apply_decision(session, round_id, reference, decision, party_name)
+            uow.notes.save(round_id, number, note, app.now())
+        for reference, (typed, party_name) in edits.decisions.items():
+            _apply_decision(uow, round_id, reference, typed, party_name)
         if edits.notes or edits.decisions:
-            app.event(
-                session,
+            uow.events.add(
                 round_id,
                 "assemble",
                 "staff_edits",
@@ -142,100 +123,17 @@ def absorb_staff_edits(app: App, round_id: str, log_path: Path) -> StaffEdits:
     return edits
 
 
-def _apply_decision(session: Session, round_id: str, reference: str, decision: str, party_name: str) -> None:
-    row = session.scalars(
-        select(ResponseRow).where(ResponseRow.round_id == round_id, ResponseRow.reference == reference)
-    ).first()
-    if row is None:
+def _apply_decision(uow: UnitOfWork, round_id: str, reference: str, typed: str, party_name: str) -> None:
+    item = uow.responses.review_item(round_id, reference)
+    decision = read_decision(typed)
+    if item is None or decision is None:
         return
-    choice = decision.strip().capitalize()
-    if choice not in {"Medtag", "Afvis"}:
-        return
-    row.decision = choice
-    if choice == "Medtag":
-        if party_name.strip():
-            row.party_id = find_party(session, round_id, party_name).id
-        if row.kind in {Kind.BOUNCE.value, Kind.AUTO_REPLY.value, Kind.UNREADABLE.value}:
-            row.kind = Kind.RESPONSE.value
-        _ensure_remark(session, row)
-
-
-def _ensure_remark(session: Session, row: ResponseRow) -> None:
-    exists = session.scalar(select(RemarkRow.id).where(RemarkRow.response_id == row.id).limit(1))
-    if exists is None and row.text.strip():
-        session.add(
-            RemarkRow(
-                round_id=row.round_id,
-                response_id=row.id,
-                number=f"{row.number}.1",
-                position=1,
-                section="",
-                text=row.text,
-                proposal="",
-            )
-        )
-
-
-def is_counted(row: ResponseRow) -> bool:
-    """A response counts when its party is known, its sender not unverified and it is not held,
-    or staff said so."""
-    if row.kind != Kind.RESPONSE.value or row.decision == "Afvis":
-        return False
-    if row.decision == "Medtag":
-        return True
-    return row.party_id is not None and row.verified != "fail" and not row.held
-
-
-# Large reads are streamed in pages (a server-side cursor on PostgreSQL) rather than buffered
-# whole by the driver next to the objects built from them.
-STREAM_ROWS = 5_000
-
-
-class _Review(NamedTuple):
-    """The columns a review line shows (a bounce's body holds the whole returned message)."""
-
-    reference: str
-    received_at: datetime
-    sender: str
-    sender_display: str
-    subject: str
-    review_reason: str | None
-    party_id: int | None
-    decision: str | None
-
-
-def _review_rows(session: Session, round_id: str) -> list[_Review]:
-    # Column tuples, not ORM objects: a national round has hundreds of thousands of these.
-    query = (
-        select(*(getattr(ResponseRow, name) for name in _Review._fields))
-        .where(
-            ResponseRow.round_id == round_id,
-            ResponseRow.review_reason.is_not(None),
-            ResponseRow.kind.in_(REVIEW_KINDS),
-        )
-        .order_by(ResponseRow.received_at, ResponseRow.number)
-        .execution_options(yield_per=STREAM_ROWS)
-    )
-    return [_Review._make(row) for row in session.execute(query)]
-
-
-class _Counted(NamedTuple):
-    """The columns of a counted response the outputs show (the full body only where the trim
-    shortened it, and never for a summary)."""
-
-    id: int
-    number: int
-    reference: str
-    party_id: int | None
-    sender: str
-    sender_display: str
-    received_at: datetime
-    channel: str
-    late: bool
-    subject: str
-    text: str | LazyText
-    no_remarks: bool
-    full_text: str | LazyText  # the whole body, spilled only where the trim left something out
+    party_id = None
+    if decision == Decision.INCLUDE and party_name.strip():
+        party_id = uow.responses.round_reads.find_party(round_id, party_name).id
+    uow.responses.decide(item.id, decision, kind_after(decision, item.kind), party_id)
+    if decision == Decision.INCLUDE:
+        uow.responses.ensure_remark(item, round_id)
 
 
 def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembly:
@@ -247,73 +145,45 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     folder as they are read (``TextSpill``): memory per response is a few fields and a handle.
     """
     spill = TextSpill(app.settings.data_dir / "tmp")
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
-        parties = {p.id: p for p in session.scalars(select(PartyRow).where(PartyRow.round_id == round_id))}
-        counted = _counted(session, round_id, spill, whole=not summary)
-        attachments = {} if summary else _attachment_names(session, [r.id for r in counted])
+    with app.uow() as uow:
+        repo = uow.responses
+        rnd = repo.round_reads.get_round(round_id)
+        parties = repo.round_reads.parties(round_id)
+        counted = [
+            row._replace(text=spill.put(resolve(row.text)), full_text=_whole(spill, row.full_text, row.text))
+            for row in repo.counted(round_id, whole=not summary)
+        ]
+        attachments = {} if summary else repo.attachment_names([r.id for r in counted])
         campaigns = {} if summary else group_campaigns(_texts(counted))
         responses = _response_lines(counted, parties, attachments, campaigns)
-        remarks = [] if summary else _remark_lines(session, round_id, counted, parties, spill)
-        review = [_review_line(r, parties) for r in _review_rows(session, round_id)]
-        review.extend(_quarantined(session, round_id))
+        remarks = [] if summary else _remark_lines(uow, round_id, counted, parties, spill)
+        review = [_review_line(r, parties) for r in repo.review_rows(round_id)]
+        review.extend(_quarantined(uow, round_id))
         review.extend(drop_review_lines(app))
-        notes = {
-            n.remark_number: StaffNote(n.reply, n.change, n.gives_change)
-            for n in session.scalars(select(StaffNoteRow).where(StaffNoteRow.round_id == round_id))
-        }
-        party_lines = _party_lines(session, round_id, parties, counted)
+        notes = uow.notes.for_round(round_id)
+        party_lines = _party_lines(uow, round_id, parties, counted)
     # the outputs number the counted responses 1, 2, 3 …; the stored numbers stay the references
     return renumber(Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes))
 
 
-def _counted(session: Session, round_id: str, spill: TextSpill, *, whole: bool = True) -> list[_Counted]:
-    columns = [getattr(ResponseRow, name) for name in _Counted._fields]
-    if not whole:  # status views count; they never show the body
-        columns[-1] = literal("").label("full_text")
-    query = (
-        select(*columns)
-        .where(ResponseRow.round_id == round_id, counted_clause())
-        .order_by(ResponseRow.received_at, ResponseRow.number)
-        .execution_options(yield_per=STREAM_ROWS)
-    )
-    return [
-        _Counted._make(row)._replace(
-            text=spill.put(row.text), full_text=_whole(spill, row.full_text, row.text)
-        )
-        for row in session.execute(query)
-    ]
+def _whole(spill: TextSpill, full_text: str | LazyText, text: str | LazyText) -> str | LazyText:
+    """The whole body, spilled only where the note's trimmed quote left something out."""
+    whole, shown = resolve(full_text), resolve(text)
+    return spill.put(whole) if whole.strip() and whole.strip() != shown.strip() else ""
 
 
-def _whole(spill: TextSpill, full_text: str, text: str) -> str | LazyText:
-    return spill.put(full_text) if full_text.strip() and full_text.strip() != text.strip() else ""
-
-
-def _texts(counted: list[_Counted]) -> TextsById:
+def _texts(counted: list[Counted]) -> TextsById:
     """What campaign grouping compares: the texts of counted responses with remarks."""
     return TextsById({r.id: r.text for r in counted if not r.no_remarks})
 
 
-def _attachment_names(session: Session, response_ids: list[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    for start in range(0, len(response_ids), 500):
-        chunk = response_ids[start : start + 500]
-        for response_id, display_name in session.execute(
-            select(AttachmentRow.response_id, AttachmentRow.display_name).where(
-                AttachmentRow.response_id.in_(chunk), AttachmentRow.status != "inline"
-            )
-        ):
-            names.setdefault(response_id, []).append(display_name)
-    return names
-
-
 def _response_lines(
-    counted: list[_Counted],
-    parties: dict[int, PartyRow],
+    counted: list[Counted],
+    parties: dict[int, PartyEntry],
     attachments: dict[int, list[str]],
     campaigns: dict[int, str],
 ) -> list[ResponseLine]:
-    members: dict[str, list[_Counted]] = {}
+    members: dict[str, list[Counted]] = {}
     for row in counted:
         if row.id in campaigns:
             members.setdefault(campaigns[row.id], []).append(row)
@@ -345,21 +215,21 @@ def _response_lines(
     return lines
 
 
-def _party_name(row: _Counted | ResponseRow, parties: dict[int, PartyRow]) -> str:
+def _party_name(row: Counted, parties: dict[int, PartyEntry]) -> str:
     party = parties.get(row.party_id) if row.party_id is not None else None
     return party.name if party else (row.sender_display or row.sender or "Ukendt afsender")
 
 
 def _remark_lines(
-    session: Session, round_id: str, counted: list[_Counted], parties: dict[int, PartyRow], spill: TextSpill
+    uow: UnitOfWork,
+    round_id: str,
+    counted: list[Counted],
+    parties: dict[int, PartyEntry],
+    spill: TextSpill,
 ) -> list[RemarkLine]:
     by_response = {r.id: r for r in counted}
-    query = select(
-        RemarkRow.response_id, RemarkRow.number, RemarkRow.section, RemarkRow.text, RemarkRow.proposal
-    ).where(RemarkRow.round_id == round_id)
-    query = query.execution_options(yield_per=STREAM_ROWS)
     lines = []
-    for response_id, number, section, text, proposal in session.execute(query):
+    for response_id, number, section, text, proposal in uow.responses.remarks(round_id):
         response = by_response.get(response_id)
         if response is None:
             continue
@@ -379,7 +249,7 @@ def _remark_lines(
     return lines
 
 
-def _review_line(row: _Review, parties: dict[int, PartyRow]) -> ReviewLine:
+def _review_line(row: Review, parties: dict[int, PartyEntry]) -> ReviewLine:
     hint = parties[row.party_id].name if row.party_id in parties else ""
     return ReviewLine(
         row.reference,
@@ -389,7 +259,7 @@ def _review_line(row: _Review, parties: dict[int, PartyRow]) -> ReviewLine:
         row.review_reason or "",
         hint,
         row.decision or "",
-        hint if row.decision == "Medtag" else "",
+        hint if row.decision == Decision.INCLUDE else "",
     )
 
 
@@ -401,24 +271,22 @@ def drop_review_lines(app: App) -> list[ReviewLine]:
     ]
 
 
-def _quarantined(session: Session, round_id: str) -> list[ReviewLine]:
-    rows = session.scalars(select(RawMessageRow).where(RawMessageRow.state == "quarantined"))
+def _quarantined(uow: UnitOfWork, round_id: str) -> list[ReviewLine]:
     return [
         ReviewLine(
             f"rå-{r.id}", r.received_at, r.source_name, "", f"Beskeden kunne ikke behandles: {r.error}"
         )
-        for r in rows
+        for r in uow.responses.quarantined()
         if r.round_id in (None, round_id)
     ]
 
 
 def _party_lines(
-    session: Session, round_id: str, parties: dict[int, PartyRow], counted: list[_Counted]
+    uow: UnitOfWork, round_id: str, parties: dict[int, PartyEntry], counted: list[Counted]
 ) -> list[PartyLine]:
-
-    invited = sent_at_by_party(session, round_id)
-    states = invitation_states(session, round_id)
-    own: dict[int, list[_Counted]] = {}
+    invited = uow.responses.round_reads.sent_at_by_party(round_id)
+    states = uow.responses.round_reads.invitation_states(round_id)
+    own: dict[int, list[Counted]] = {}
     for row in counted:
         if row.party_id is not None:
             own.setdefault(row.party_id, []).append(row)
@@ -440,32 +308,6 @@ def _party_lines(
     return sorted(lines, key=lambda p: danish_key(p.name))
 
 
-def _status(own: list[_Counted], invitation_states: set[str]) -> PartyStatus:
+def _status(own: list[Counted], invitation_states: set[str]) -> PartyStatus:
     with_remarks = sum(1 for r in own if not r.no_remarks)
     return party_status(len(own), with_remarks, invitation_states)
-
-
-def party_status(counted: int, with_remarks: int, invitation_states: set[str]) -> PartyStatus:
-    """The tick-list status of one party, from its counted responses and its invitations."""
-    if counted:
-        return PartyStatus.ANSWERED if with_remarks else PartyStatus.NO_REMARKS
-    failed = {OutboxState.BOUNCED.value, OutboxState.PERM_FAILED.value}
-    if invitation_states and invitation_states <= failed:
-        return PartyStatus.UNDELIVERED
-    return PartyStatus.NOT_ANSWERED
-
-
-def counted_clause() -> ColumnElement[bool]:
-    """``is_counted`` as SQL, for counts that must not load every response (status, artifacts)."""
-    return and_(
-        ResponseRow.kind == Kind.RESPONSE.value,
-        or_(ResponseRow.decision.is_(None), ResponseRow.decision != "Afvis"),
-        or_(
-            ResponseRow.decision == "Medtag",
-            and_(
-                ResponseRow.party_id.is_not(None),
-                ResponseRow.verified != "fail",
-                ResponseRow.held.is_(False),
-            ),
-        ),
-    )

@@ -16,19 +16,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
-
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from typing import Any
 
 from flows.adapters.db.lease import Lease, LeaseHeld
-from flows.adapters.db.tables import ImapCursorRow, RawMessageRow
 from flows.adapters.ports import Batch, Cursor, MailSource
 from flows.bootstrap import App
 from flows.core.danish import short_datetime
 from flows.core.errors import HoeringError
+from flows.core.model import RawState
 
 MAX_ATTEMPTS = 3
 LEASE_NAME = "collect"
@@ -111,9 +106,8 @@ def _load_cursor(app: App, source: MailSource) -> Cursor | None:
     mailbox = getattr(source, "mailbox_key", None)
     if not mailbox:
         return None
-    with app.db.transaction() as session:
-        row = session.get(ImapCursorRow, mailbox)
-        return Cursor(row.mailbox, row.uidvalidity, row.last_uid) if row else None
+    with app.uow() as uow:
+        return uow.responses.cursor(mailbox)
 
 
 def store_batch(app: App, batch: Batch) -> int:
@@ -138,16 +132,16 @@ def store_batch(app: App, batch: Batch) -> int:
                 "received_at": message.received_at or now,
                 "received_from": message.received_from if message.received_at else "collected",
                 "collected_at": now,
-                "state": "stored",
+                "state": RawState.STORED.value,
                 "attempts": 0,
             }
         )
-    with app.db.transaction() as session:
-        inserted = _insert_raw(session, rows)
+    with app.uow() as uow:
+        inserted = uow.responses.insert_raw(rows)
         if batch.cursor is not None:
-            _save_cursor(session, batch.cursor, app)
+            uow.responses.save_cursor(batch.cursor, app.now())
         if inserted:
-            app.event(session, None, "collect", "stored", count=inserted)
+            uow.events.add(None, "collect", "stored", count=inserted)
     return inserted
 
 
@@ -178,43 +172,10 @@ def _blobs(batch: Batch) -> list[bytes | Iterator[bytes]]:
     return blobs
 
 
-def _insert_raw(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = cast(Table, RawMessageRow.__table__)
-    # Many parameter sets on one cached statement (a multi-row VALUES is compiled per batch).
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-    return len(session.connection().execute(statement, rows).all())
-
-
-def _save_cursor(session: Session, cursor: Cursor, app: App) -> None:
-    row = session.get(ImapCursorRow, cursor.mailbox)
-    if row is None:
-        session.add(
-            ImapCursorRow(
-                mailbox=cursor.mailbox,
-                uidvalidity=cursor.uidvalidity,
-                last_uid=cursor.last_uid,
-                updated_at=app.now(),
-            )
-        )
-        return
-    if row.uidvalidity != cursor.uidvalidity or cursor.last_uid > row.last_uid:
-        row.uidvalidity, row.last_uid, row.updated_at = cursor.uidvalidity, cursor.last_uid, app.now()
-
-
 def pending_raw_ids(app: App, *, limit: int | None = None) -> list[int]:
     """Stored messages not yet processed, oldest first."""
-    with app.db.transaction() as session:
-        query = (
-            select(RawMessageRow.id)
-            .where(RawMessageRow.state == "stored", RawMessageRow.attempts < MAX_ATTEMPTS)
-            .order_by(RawMessageRow.received_at, RawMessageRow.id)
-        )
-        if limit:
-            query = query.limit(limit)
-        return list(session.scalars(query))
+    with app.uow() as uow:
+        return uow.responses.pending_raw_ids(MAX_ATTEMPTS, limit)
 
 
 def chunks(ids: list[int], size: int) -> list[list[int]]:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.adapters.db.conclusion import counted_senders
+from flows.adapters.db.responses import counted_clause
 from flows.adapters.db.rounds import get_round
 from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
 from flows.core.conclusion import Left, dedupe_key, recipients
 from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
 from flows.core.model import OutboxPurpose
-from flows.services.assembling import counted_clause
 from flows.services.outbox import DeliveryReport, Queued, deliver, queue
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a municipal mail server takes as one attachment

@@ -31,6 +31,7 @@ class FakeUnitOfWork:
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
         self.sections = FakeSectionRepository()
+        self.responses.round_reads.event_log = self.events
         self.commits = 0
 
     def __call__(self) -> Self:
