@@ -188,8 +188,16 @@ class FakeResponseRepository:
     def _counted_rows(self, round_id: str) -> list[dict[str, Any]]:
         return [r for r in self._in_order(round_id) if is_counted(SimpleNamespace(**r))]
 
-    def counted(self, round_id: str) -> Iterator[Counted]:
-        return (Counted(*(r[name] for name in Counted._fields)) for r in self._counted_rows(round_id))
+    def counted(self, round_id: str, *, whole: bool = True) -> Iterator[Counted]:
+        def one(r: dict[str, Any]) -> Counted:
+            return Counted(
+                *(
+                    r.get(name, "") if whole else "" if name == "full_text" else r[name]
+                    for name in Counted._fields
+                )
+            )
+
+        return (one(r) for r in self._counted_rows(round_id))
 
     def attachment_names(self, response_ids: list[int]) -> dict[int, list[str]]:
         names: dict[int, list[str]] = {}
