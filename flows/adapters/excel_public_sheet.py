@@ -14,7 +14,8 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
-from flows.adapters.excel_log import Cell, Column, _choice, _sheets_of, _table
+from flows.adapters.excel_edits import choice, sheets_of, table
+from flows.adapters.xlsx_stream import Cell, Column
 from flows.core.errors import LogEditConflictError
 from flows.core.redaction import EVERYWHERE, REPLACEMENT, Entry, PublicDecision, Publish, Reason
 
@@ -73,8 +74,8 @@ def read_public_edits(
     problems: list[str] = []
     decided: list[PublicDecision] = []
     cleared: list[tuple[str, str]] = []
-    for sheet in _sheets_of(workbook, SHEET):
-        for record in _table(workbook, sheet, (NR, WHERE, FOUND, DECISION), problems):
+    for sheet in sheets_of(workbook, SHEET):
+        for record in table(workbook, sheet, (NR, WHERE, FOUND, DECISION), problems):
             _read_row(sheet, record, added, decided, cleared, problems)
     if problems:
         raise LogEditConflictError(str(path), problems)
@@ -92,7 +93,7 @@ def _read_row(
     found = record[FOUND]
     if not found.strip():
         return
-    decision = _choice(record[DECISION], CHOICES)
+    decision = choice(record[DECISION], CHOICES)
     if decision and decision not in CHOICES:
         problems.append(
             f"»{sheet}« række {record['__row__']}: Beslutning »{decision}« er hverken Vis eller Skjul"

@@ -14,7 +14,8 @@ from flows.adapters.db.responses import Counted, Review
 from flows.adapters.db.round_reads import PartyEntry
 from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.drop_source import left_behind
-from flows.adapters.excel_log import read_staff_edits, write_log
+from flows.adapters.excel_edits import read_staff_edits
+from flows.adapters.excel_log import write_log
 from flows.adapters.pdf_bundle import write_bundle
 from flows.adapters.text_spill import TextsById, TextSpill
 from flows.adapters.word_note import write_note

@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from flows.adapters import excel_log
-from flows.adapters.excel_log import read_staff_edits, write_log
+from flows.adapters import excel_log, xlsx_stream
+from flows.adapters.excel_edits import read_staff_edits
+from flows.adapters.excel_log import write_log
 from flows.adapters.sheet_text import MAX_CELL, TRUNCATED
 from flows.core.assembly import Assembly, StaffNote
 from flows.core.errors import LogEditConflictError
@@ -167,7 +168,7 @@ def test_more_rows_than_excel_holds_continue_on_a_numbered_sheet(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the per-sheet row limit the remarks continue on "Bemærkninger (2)" with the same header."""
-    monkeypatch.setattr(excel_log, "MAX_DATA_ROWS", 3)
+    monkeypatch.setattr(xlsx_stream, "MAX_DATA_ROWS", 3)
     a = make_assembly(7)
     _, path = _write(tmp_path, a)
     wb = openpyxl.load_workbook(path)
