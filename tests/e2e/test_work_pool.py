@@ -268,7 +268,7 @@ EXACT = {
 
 @pytest.fixture
 def installation(tmp_path: Path) -> Iterator[Installation]:
-    from flows.bench.stages import fresh_database
+    from tests.support.databases import fresh_database
 
     base = postgres_url()
     assert base is not None

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from flows.bench.stages import fresh_database
 from sqlalchemy import select, text
 
 from flows.adapters.db.tables import ResponseRow, RoundRow
@@ -26,6 +25,7 @@ from flows.services import ingesting
 from flows.services.collecting import pending_raw_ids, store_batch
 from flows.settings import Settings
 from tests.conftest import postgres_url
+from tests.support.databases import fresh_database
 
 ROUND = "r1"
 MESSAGE_ID = "<same-reply-1@forening.example>"
