@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     # hoering's own lines (the schedule check) next to Prefect's in the service log.
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    own = logging.getLogger("hoering")
+    own = logging.getLogger("flows")  # the one logger tree: flows.schedules writes the check's lines
     own.addHandler(handler)
     own.setLevel(logging.INFO)
     if args.check:
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         check_schedules()
     except Exception:
         # A round that cannot be checked must not stop every other round's runs.
-        logging.getLogger("hoering.serve").exception("The schedule check failed; serving anyway.")
+        logging.getLogger("flows.serve").exception("The schedule check failed; serving anyway.")
     serve(
         *deployments,
         pause_on_shutdown=False,  # the default would pause every round's schedule on a restart

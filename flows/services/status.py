@@ -63,7 +63,7 @@ def round_status(app: App, round_id: str) -> dict[str, Any]:
 def record_collected(app: App, round_id: str, **counts: int) -> None:
     """Mark a collection of the round as finished, at the service clock (as ingesting's events)."""
     with app.uow() as uow:
-        uow.events.add(round_id, "collect", COLLECTED, at=app.now(), **counts)
+        uow.events.add(round_id, "collect", COLLECTED, recorded_at=app.now(), **counts)
 
 
 def _where_it_stands(uow: UnitOfWork, rnd: Round, now: datetime) -> dict[str, Any]:

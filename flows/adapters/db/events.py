@@ -12,9 +12,16 @@ from flows.adapters.db.tables import EventRow
 
 class EventRepository(Protocol):
     def add(
-        self, round_id: str | None, step: str, kind: str, *, at: datetime | None = None, **detail: Any
+        self,
+        round_id: str | None,
+        step: str,
+        kind: str,
+        *,
+        recorded_at: datetime | None = None,
+        **detail: Any,
     ) -> None:
-        """Record one event; ``detail`` holds counts and ids, never personal data."""
+        """Record one event; ``detail`` holds counts and ids, never personal data (a detail may be
+        named ``at``, as a scheduled run's time is: the event's own time is ``recorded_at``)."""
         ...
 
 
@@ -24,9 +31,15 @@ class SqlEventRepository:
         self._run_id = run_id
 
     def add(
-        self, round_id: str | None, step: str, kind: str, *, at: datetime | None = None, **detail: Any
+        self,
+        round_id: str | None,
+        step: str,
+        kind: str,
+        *,
+        recorded_at: datetime | None = None,
+        **detail: Any,
     ) -> None:
         row = EventRow(round_id=round_id, run_id=self._run_id, step=step, kind=kind, detail=detail)
-        if at is not None:
-            row.at = at
+        if recorded_at is not None:
+            row.at = recorded_at
         self._session.add(row)

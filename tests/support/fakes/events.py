@@ -21,9 +21,15 @@ class FakeEventRepository:
         self.added: list[FakeEvent] = []
 
     def add(
-        self, round_id: str | None, step: str, kind: str, *, at: datetime | None = None, **detail: Any
+        self,
+        round_id: str | None,
+        step: str,
+        kind: str,
+        *,
+        recorded_at: datetime | None = None,
+        **detail: Any,
     ) -> None:
-        self.added.append(FakeEvent(round_id, step, kind, at, dict(detail)))
+        self.added.append(FakeEvent(round_id, step, kind, recorded_at, dict(detail)))
 
     def kinds(self) -> list[str]:
         return [event.kind for event in self.added]
