@@ -98,7 +98,7 @@ def export(app: App, round_id: str, out_dir: Path | None = None) -> ExportReport
             round_id,
             "export",
             RecordEvent.EXPORTED.value,
-            at=max(datetime.now(UTC), app.now()),  # the real moment: purge compares it with changes
+            recorded_at=max(datetime.now(UTC), app.now()),  # the real moment: purge compares it with changes
             folder=str(folder),
             zip=str(zip_path),
             documents=len(documents),
