@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.outbox import SqlOutboxRepository
 from flows.adapters.db.rounds import find_party, get_round, to_round
 from flows.adapters.db.tables import EventRow, OutboxRow, PartyRow, RoundRow
 from flows.core.model import OutboxPurpose, OutboxState, Party, Round
@@ -202,34 +203,13 @@ class SqlRoundReads:
         statement = insert_(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
         return len(session.connection().execute(statement, rows).all())
 
+    # The outbox repository's own statements, not copies of them.
     def invitation_states(self, round_id: str) -> dict[int, set[str]]:
-        states: dict[int, set[str]] = {}
-        for party_id, state in self._session.execute(
-            select(OutboxRow.party_id, OutboxRow.state).where(
-                OutboxRow.round_id == round_id, OutboxRow.purpose == OutboxPurpose.INVITATION.value
-            )
-        ):
-            if party_id is not None:
-                states.setdefault(party_id, set()).add(state)
-        return states
+        found = SqlOutboxRepository(self._session).invitation_states(round_id)
+        return {party_id: set[str](states) for party_id, states in found.items()}
 
     def sent_at_by_party(self, round_id: str) -> dict[int, datetime]:
-        rows = self._session.execute(
-            select(OutboxRow.party_id, OutboxRow.sent_at).where(
-                OutboxRow.round_id == round_id,
-                OutboxRow.purpose == OutboxPurpose.INVITATION.value,
-                OutboxRow.sent_at.is_not(None),
-            )
-        )
-        first: dict[int, datetime] = {}
-        for party_id, sent_at in rows:
-            if (
-                party_id is not None
-                and sent_at is not None
-                and (party_id not in first or sent_at < first[party_id])
-            ):
-                first[party_id] = sent_at
-        return first
+        return SqlOutboxRepository(self._session).first_sent_at(round_id)
 
     def outbox_states(self, round_id: str) -> list[tuple[str, str]]:
         rows = self._session.execute(
