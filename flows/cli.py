@@ -282,6 +282,10 @@ def demo_cmd(
     typer.echo(f"Høringslog:  {result['log']}")
     typer.echo(f"Høringsnotat: {result['note']}")
     typer.echo(f"Samlede høringssvar: {result['bundle']}")
+    for label, path in zip(
+        ("Offentligt notat:", "Offentlige svar:"), result.get("public") or (), strict=False
+    ):
+        typer.echo(f"{label} {path}")
 
 
 def main() -> None:
