@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from flows.adapters.case_file import file_sha256
-from flows.adapters.db import record
 from flows.bootstrap import App
 from flows.core.assembly import Assembly, StoredLink
 from flows.core.model import Channel
@@ -19,8 +18,8 @@ from flows.core.model import Channel
 
 def attach_chain(app: App, round_id: str, assembly: Assembly) -> None:
     """Give each counted response its raw message's sha256 and the gate its stored links."""
-    with app.db.transaction() as session:
-        files = record.stored_files(session, round_id)
+    with app.uow() as uow:
+        files = uow.records.stored_files(round_id)
     stored = []
     for response in assembly.responses:
         recorded, path = files.get(response.number, (None, None))

@@ -21,8 +21,7 @@ from pathlib import Path
 
 from flows.adapters import case_file
 from flows.adapters.case_file import Document, file_sha256, safe_name
-from flows.adapters.db import record
-from flows.adapters.db.rounds import get_round
+from flows.adapters.db.record import AttachmentFile, RawLink, SentMessage
 from flows.adapters.message_pdf import MessageView, read_headers, write_message_pdf
 from flows.bootstrap import App
 from flows.core.danish import local, short_datetime
@@ -63,12 +62,12 @@ class ExportReport:
 def export(app: App, round_id: str, out_dir: Path | None = None) -> ExportReport:
     ensure_not_purged(app, round_id)
     out_dir = out_dir or app.settings.out_dir(round_id)
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
-        assembled = record.latest_event(session, round_id, "assemble", "written")
-        links = [x for x in record.raw_links(session, round_id) if x.kind != Kind.LOOP.value]
-        attachments = record.attachments_of(session, [x.response_id for x in links])
-        sent = record.sent_messages(session, round_id)
+    with app.uow() as uow:
+        rnd = uow.rounds.get(round_id)
+        assembled = uow.records.latest_event(round_id, "assemble", "written")
+        links = [x for x in uow.records.raw_links(round_id) if x.kind != Kind.LOOP.value]
+        attachments = uow.records.attachments_of([x.response_id for x in links])
+        sent = uow.records.sent_messages(round_id)
     internal = _internal_files(round_id, assembled)
     out_dir.mkdir(parents=True, exist_ok=True)
     folder = out_dir / f"{round_id}-sagsakt"
@@ -77,7 +76,7 @@ def export(app: App, round_id: str, out_dir: Path | None = None) -> ExportReport
     stamp = _stamp(rnd)
     for title, path, when in internal:
         documents.append(_place(staging, path.name, path.read_bytes(), stamp(title, INTERNAL, when, "")))
-    by_response: dict[int, list[record.AttachmentFile]] = {}
+    by_response: dict[int, list[AttachmentFile]] = {}
     for item in attachments:
         if item.status != "inline" and item.path:
             by_response.setdefault(item.response_id, []).append(item)
@@ -170,7 +169,7 @@ def _media_type(name: str) -> str:
 
 
 def _received(
-    folder: Path, link: record.RawLink, attachments: list[record.AttachmentFile], stamp: _Stamp
+    folder: Path, link: RawLink, attachments: list[AttachmentFile], stamp: _Stamp
 ) -> list[Document]:
     if not link.path:
         return []
@@ -203,7 +202,7 @@ def _received(
     return documents
 
 
-def _sent(app: App, folder: Path, n: int, message: record.SentMessage, stamp: _Stamp) -> Document:
+def _sent(app: App, folder: Path, n: int, message: SentMessage, stamp: _Stamp) -> Document:
     purpose = OutboxPurpose(message.purpose)
     name = f"udgaaende/{n:04d}-{purpose.value}.eml"
     location = Path(message.location) if message.location else None
@@ -216,7 +215,7 @@ def _sent(app: App, folder: Path, n: int, message: record.SentMessage, stamp: _S
     return _place(folder, name, data, stamp(title, OUT, message.sent_at, party), EML)
 
 
-def _render_again(app: App, message: record.SentMessage) -> bytes:
+def _render_again(app: App, message: SentMessage) -> bytes:
     """A message sent by SMTP, composed again from its row: same Message-ID, text and attachments.
 
     Its Date is the time it was sent and its MIME boundaries derive from the Message-ID, so the

@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from flows.adapters.case_file import remove_path
-from flows.adapters.db import record
+from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.bootstrap import App
 from flows.core.danish import deadline_text
 from flows.core.errors import HoeringError, UnknownRoundError
@@ -48,8 +46,8 @@ class PurgeReport:
 
 
 def ensure_not_purged(app: App, round_id: str) -> None:
-    with app.db.transaction() as session:
-        done = record.latest_event(session, round_id, "purge", RecordEvent.PURGED.value)
+    with app.uow() as uow:
+        done = uow.records.latest_event(round_id, "purge", RecordEvent.PURGED.value)
     if done is not None:
         raise TextsDeletedError(round_id, done[0])
 
@@ -57,8 +55,8 @@ def ensure_not_purged(app: App, round_id: str) -> None:
 def purge(app: App, round_id: str | None = None) -> PurgeReport:
     report = PurgeReport()
     now = app.now()
-    with app.db.transaction() as session:
-        records = record.round_records(session, round_id)
+    with app.uow() as uow:
+        records = uow.records.round_records(round_id)
     if round_id is not None and not records:
         raise UnknownRoundError(round_id)
     for item in records:
@@ -74,30 +72,30 @@ def purge(app: App, round_id: str | None = None) -> PurgeReport:
 
 def purge_round(app: App, item: RoundRecord) -> dict[str, int]:
     round_id = item.round_id
-    with app.db.transaction() as session:
-        plan = record.purge_plan(session, round_id)
-        outputs = _outputs(session, round_id)
-    with app.db.transaction() as session:  # 1: the intent, before any file goes
-        record.add_event(
-            session, app.run_id, round_id, "purge", RecordEvent.PURGE_STARTED, _moment(app), plan.counts
+    with app.uow() as uow:
+        plan = uow.records.purge_plan(round_id)
+        outputs = _outputs(uow, round_id)
+    with app.uow() as uow:  # 1: the intent, before any file goes
+        uow.events.add(
+            round_id, "purge", RecordEvent.PURGE_STARTED.value, recorded_at=_moment(app), **plan.counts
         )
     removed = 0  # 2: the files (a rerun finds fewer, and says so only here)
     for name in (*plan.raw_files, *plan.attachment_files, *plan.outbox_files, *outputs):
         removed += remove_path(Path(name))
     counts = {**plan.counts, "output_files": len(outputs)}
-    with app.db.transaction() as session:  # 3: the columns and the record of it, together
-        record.erase_round(session, round_id)
-        record.add_event(session, app.run_id, round_id, "purge", RecordEvent.PURGED, _moment(app), counts)
+    with app.uow() as uow:  # 3: the columns and the record of it, together
+        uow.records.erase_round(round_id)
+        uow.events.add(round_id, "purge", RecordEvent.PURGED.value, recorded_at=_moment(app), **counts)
     return {**counts, "files_removed_now": removed}
 
 
-def _outputs(session: Session, round_id: str) -> list[str]:
+def _outputs(uow: UnitOfWork, round_id: str) -> list[str]:
     """The round's own outputs that hold texts: exactly the files assemble and export wrote."""
     found: set[str] = set()
-    for detail in record.event_details(session, round_id, "assemble", "written"):
+    for detail in uow.records.event_details(round_id, "assemble", "written"):
         found.update(str(detail[k]) for k in ("log", "note", "bundle") if detail.get(k))
         found.update(str(path) for path in detail.get("public") or ())
-    for detail in record.event_details(session, round_id, "export", RecordEvent.EXPORTED.value):
+    for detail in uow.records.event_details(round_id, "export", RecordEvent.EXPORTED.value):
         found.update(str(detail[k]) for k in ("folder", "zip") if detail.get(k))
     return sorted(found)
 

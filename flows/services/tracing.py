@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.adapters.case_file import file_sha256
-from flows.adapters.db import record
-from flows.adapters.db.rounds import get_round
+from flows.adapters.db.record import RawLink
 from flows.bootstrap import App
 from flows.core.assembly import Assembly
 from flows.core.danish import short_datetime
@@ -58,10 +57,10 @@ class Chain:
 
 def trace(app: App, round_id: str, reference: str) -> Chain:
     wanted = reference.strip()
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
-        remark = record.remark_of(session, round_id, wanted) if "-" not in wanted else None
-        links = record.raw_links(session, round_id)
+    with app.uow() as uow:
+        rnd = uow.rounds.get(round_id)
+        remark = uow.records.remark_of(round_id, wanted) if "-" not in wanted else None
+        links = uow.records.raw_links(round_id)
     by_reference = {link.reference: link for link in links}
     link = by_reference.get(wanted)
     if link is None and remark is not None:
@@ -119,7 +118,7 @@ def _shorten(text: str) -> str:
     return flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 1] + "…"
 
 
-def _source(link: record.RawLink) -> str:
+def _source(link: RawLink) -> str:
     if link.raw_id is None:
         return "ingen råbesked (indtastet af en medarbejder)"
     if link.source == "imap":
@@ -129,7 +128,7 @@ def _source(link: record.RawLink) -> str:
     return f"{link.source}: {link.source_name}"
 
 
-def _matched(link: record.RawLink) -> str:
+def _matched(link: RawLink) -> str:
     if link.party is None:
         return "ikke genkendt som en høringspart"
     how = link.matched_by or "medarbejderens beslutning (Medtag)"

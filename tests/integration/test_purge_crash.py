@@ -31,7 +31,7 @@ import os, signal, sys
 from datetime import datetime
 from pathlib import Path
 
-from flows.adapters.db import record
+from flows.adapters.db import record_purge
 from flows.bootstrap import bootstrap
 from flows.services import purging
 from flows.settings import Settings
@@ -50,12 +50,12 @@ if point.startswith("file:"):
         return real_remove(path)
     purging.remove_path = remove
 elif point == "erase":
-    real_erase = record.erase_round
+    real_erase = record_purge.erase_round
     def erase(session, round_id):
         real_erase(session, round_id)
         session.flush()  # the statements ran; the commit never comes
         die()
-    record.erase_round = erase
+    record_purge.erase_round = erase
 
 app = bootstrap(Settings(data_dir=Path(data_dir), database_url=url, now=datetime.fromisoformat(now)))
 purging.purge(app)

@@ -1,7 +1,8 @@
-"""SQL of the public record: the chain behind a response, the case file's rows, the purge.
+"""The public record: the chain behind a response, the case file's rows, the purge.
 
-Functions taking a ``Session``; the services (tracing, exporting, purging) never build SQL.
-What they return are plain dataclasses, so a service never holds an ORM row.
+``RecordRepository`` is what the services (chain, tracing, exporting, purging) are typed
+against, as ``uow.records``; ``SqlRecordRepository`` is its SQL. The purge's own statements are
+in ``record_purge``. What they return are plain dataclasses, so a service never holds an ORM row.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import String, case, cast, func, literal, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flows.adapters.db import record_purge
+from flows.adapters.db.record_purge import PurgePlan
 from flows.adapters.db.tables import (
     AttachmentRow,
     EventRow,
@@ -22,11 +25,10 @@ from flows.adapters.db.tables import (
     RawMessageRow,
     RemarkRow,
     ResponseRow,
-    RoundRow,
-    StaffNoteRow,
 )
-from flows.core.model import RawState
-from flows.core.retention import RECORD_STEPS, RecordEvent, RoundRecord
+from flows.core.retention import RoundRecord
+
+__all__ = ["AttachmentFile", "PurgePlan", "RawLink", "RecordRepository", "SentMessage", "SqlRecordRepository"]
 
 
 @dataclass(frozen=True)
@@ -203,159 +205,83 @@ def event_details(session: Session, round_id: str, step: str, kind: str) -> list
     return [dict(d or {}) for d in session.scalars(query.order_by(EventRow.id))]
 
 
-# ------------------------------------------------------------------------------ retention
+# ------------------------------------------------------------------------------ the repository
 
 
-def add_event(
-    session: Session, run_id: str, round_id: str, step: str, kind: str, at: datetime, detail: dict[str, Any]
-) -> None:
-    session.add(EventRow(round_id=round_id, run_id=run_id, step=step, kind=str(kind), at=at, detail=detail))
+class RecordRepository(Protocol):
+    """What the public-record services ask: the chain, the case file's rows, the purge."""
+
+    def raw_links(self, round_id: str, numbers: Collection[int] | None = None) -> list[RawLink]:
+        """The round's responses (those numbered ``numbers``, else all) with their raw messages,
+        in receipt order."""
+        ...
+
+    def stored_files(self, round_id: str) -> dict[int, tuple[str, str]]:
+        """Each response number's stored raw message: (sha256, path)."""
+        ...
+
+    def remark_of(self, round_id: str, number: str) -> tuple[int, str] | None:
+        """(response number, remark text) of the remark numbered ``number``."""
+        ...
+
+    def attachments_of(self, response_ids: Collection[int]) -> list[AttachmentFile]: ...
+
+    def sent_messages(self, round_id: str) -> list[SentMessage]:
+        """Every message of the round that went out, in sending order."""
+        ...
+
+    def latest_event(self, round_id: str, step: str, kind: str) -> tuple[datetime, dict[str, Any]] | None:
+        """(time, detail) of the round's newest event of this step and kind."""
+        ...
+
+    def event_details(self, round_id: str, step: str, kind: str) -> list[dict[str, Any]]:
+        """The details of the round's events of this step and kind, oldest first."""
+        ...
+
+    def round_records(self, round_id: str | None = None) -> list[RoundRecord]:
+        """What the purge decides from, for one round or all of them."""
+        ...
+
+    def purge_plan(self, round_id: str) -> PurgePlan:
+        """What a purge of the round deletes; blobs another round still points at are kept."""
+        ...
+
+    def erase_round(self, round_id: str) -> None:
+        """Blank the round's personal data; the rows and counts stay."""
+        ...
 
 
-def round_records(session: Session, round_id: str | None = None) -> list[RoundRecord]:
-    """What the purge decides from, for one round or all of them."""
-    query = select(RoundRow.id, RoundRow.closed_at, RoundRow.retention, RoundRow.updated_at)
-    if round_id is not None:
-        query = query.where(RoundRow.id == round_id)
-    records = []
-    for rid, closed_at, retention, updated_at in session.execute(query.order_by(RoundRow.id)):
-        changes = [updated_at, closed_at, _max_event(session, rid, changed=True)]
-        changes.append(
-            session.scalar(select(func.max(StaffNoteRow.updated_at)).where(StaffNoteRow.round_id == rid))
-        )
-        records.append(
-            RoundRecord(
-                round_id=rid,
-                closed_at=closed_at,
-                retention=retention,
-                last_change=max(c for c in changes if c is not None),
-                last_export=_max_event(session, rid, kind=RecordEvent.EXPORTED),
-                purged_at=_max_event(session, rid, kind=RecordEvent.PURGED),
-            )
-        )
-    return records
+class SqlRecordRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
+    def raw_links(self, round_id: str, numbers: Collection[int] | None = None) -> list[RawLink]:
+        return raw_links(self._session, round_id, numbers)
 
-def _max_event(
-    session: Session, round_id: str, *, changed: bool = False, kind: str | None = None
-) -> datetime | None:
-    query = select(func.max(EventRow.at)).where(EventRow.round_id == round_id)
-    if changed:  # every event of the round but export's and purge's own
-        query = query.where(EventRow.step.not_in(RECORD_STEPS))
-    if kind is not None:
-        query = query.where(EventRow.kind == kind)
-    return session.scalar(query)
+    def stored_files(self, round_id: str) -> dict[int, tuple[str, str]]:
+        return stored_files(self._session, round_id)
 
+    def remark_of(self, round_id: str, number: str) -> tuple[int, str] | None:
+        return remark_of(self._session, round_id, number)
 
-@dataclass(frozen=True)
-class PurgePlan:
-    """The files to delete and how much there is, read before anything is deleted."""
+    def attachments_of(self, response_ids: Collection[int]) -> list[AttachmentFile]:
+        return attachments_of(self._session, response_ids)
 
-    raw_files: list[str]
-    attachment_files: list[str]
-    outbox_files: list[str]
-    counts: dict[str, int]
+    def sent_messages(self, round_id: str) -> list[SentMessage]:
+        return sent_messages(self._session, round_id)
 
+    def latest_event(self, round_id: str, step: str, kind: str) -> tuple[datetime, dict[str, Any]] | None:
+        return latest_event(self._session, round_id, step, kind)
 
-def purge_plan(session: Session, round_id: str) -> PurgePlan:
-    """What a purge of the round deletes. Blobs another round still points at are kept."""
-    responses = select(ResponseRow.id).where(ResponseRow.round_id == round_id)
-    raw_ids = select(ResponseRow.raw_message_id).where(
-        ResponseRow.round_id == round_id, ResponseRow.raw_message_id.is_not(None)
-    )
-    shared_raw = select(ResponseRow.raw_message_id).where(
-        ResponseRow.round_id != round_id, ResponseRow.raw_message_id.is_not(None)
-    )
-    raws = session.execute(
-        select(RawMessageRow.path, RawMessageRow.size, RawMessageRow.id.in_(shared_raw)).where(
-            or_(RawMessageRow.round_id == round_id, RawMessageRow.id.in_(raw_ids)),
-            RawMessageRow.state != RawState.PURGED.value,
-        )
-    ).all()
-    others = select(AttachmentRow.path).where(
-        AttachmentRow.response_id.not_in(responses), AttachmentRow.path.is_not(None)
-    )
-    attachments = session.execute(
-        select(AttachmentRow.path, AttachmentRow.size, AttachmentRow.path.in_(others)).where(
-            AttachmentRow.response_id.in_(responses), AttachmentRow.path.is_not(None)
-        )
-    ).all()
-    outbox = session.scalars(
-        select(OutboxRow.location).where(OutboxRow.round_id == round_id, OutboxRow.location.is_not(None))
-    ).all()
-    counts = {
-        "raw_messages": len(raws),
-        "raw_bytes": sum(int(size or 0) for _, size, _ in raws),
-        "attachments": len(attachments),
-        "attachment_bytes": sum(int(size or 0) for _, size, _ in attachments),
-        "sent_files": len(outbox),
-        "responses": session.scalar(select(func.count()).select_from(responses.subquery())) or 0,
-        "private_persons": session.scalar(
-            select(func.count()).where(PartyRow.round_id == round_id, PartyRow.person.is_(True))
-        )
-        or 0,
-    }
-    return PurgePlan(
-        raw_files=sorted({p for p, _, shared in raws if p and not shared}),
-        attachment_files=sorted({p for p, _, shared in attachments if p and not shared}),
-        outbox_files=sorted({p for p in outbox if p}),
-        counts=counts,
-    )
+    def event_details(self, round_id: str, step: str, kind: str) -> list[dict[str, Any]]:
+        return event_details(self._session, round_id, step, kind)
 
+    def round_records(self, round_id: str | None = None) -> list[RoundRecord]:
+        return record_purge.round_records(self._session, round_id)
 
-def erase_round(session: Session, round_id: str) -> None:
-    """Null the round's personal data in one statement per table; the rows and counts stay."""
-    responses = select(ResponseRow.id).where(ResponseRow.round_id == round_id)
-    raw_ids = select(ResponseRow.raw_message_id).where(
-        ResponseRow.round_id == round_id, ResponseRow.raw_message_id.is_not(None)
-    )
-    session.execute(
-        update(RawMessageRow)
-        .where(or_(RawMessageRow.round_id == round_id, RawMessageRow.id.in_(raw_ids)))
-        .values(
-            path="",
-            state=RawState.PURGED.value,
-            error=None,
-            # a Maildir file name is kept: it is what stops the same file being collected again
-            source_name=_keep_maildir_name(),
-        )
-    )
-    session.execute(
-        update(AttachmentRow)
-        .where(AttachmentRow.response_id.in_(responses))
-        .values(path=None, text="", display_name="")
-    )
-    session.execute(update(RemarkRow).where(RemarkRow.round_id == round_id).values(text="", proposal=""))
-    session.execute(
-        update(ResponseRow)
-        .where(ResponseRow.round_id == round_id)
-        .values(text="", full_text="", sender="", sender_display="", subject="", message_id=None, details={})
-    )
-    session.execute(
-        update(ResponseRow)
-        .where(ResponseRow.round_id == round_id, ResponseRow.review_reason.is_not(None))
-        .values(review_reason="")  # still "needs review", so the counts stay
-    )
-    session.execute(update(StaffNoteRow).where(StaffNoteRow.round_id == round_id).values(reply="", change=""))
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.round_id == round_id)
-        .values(
-            address="",
-            location=None,
-            last_text=None,
-            payload={},
-            dedupe_key=literal("slettet:", String).concat(cast(OutboxRow.id, String)),
-        )
-    )
-    session.execute(update(PartyRow).where(PartyRow.round_id == round_id).values(emails=[]))
-    # a private person's name is personal data too: "Borger N" by the party's id, unique in the round
-    session.execute(
-        update(PartyRow)
-        .where(PartyRow.round_id == round_id, PartyRow.person.is_(True))
-        .values(name=literal("Borger ", String).concat(cast(PartyRow.id, String)))
-    )
+    def purge_plan(self, round_id: str) -> PurgePlan:
+        return record_purge.purge_plan(self._session, round_id)
 
-
-def _keep_maildir_name() -> Any:
-    return case((RawMessageRow.source == "maildir", RawMessageRow.source_name), else_="")
+    def erase_round(self, round_id: str) -> None:
+        # looked up on the module at each call, so the purge's crash test can wrap it
+        record_purge.erase_round(self._session, round_id)

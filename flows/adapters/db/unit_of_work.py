@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from flows.adapters.db.events import EventRepository, SqlEventRepository
 from flows.adapters.db.notes import NoteRepository, SqlNoteRepository
 from flows.adapters.db.outbox import OutboxRepository, SqlOutboxRepository
+from flows.adapters.db.record import RecordRepository, SqlRecordRepository
 from flows.adapters.db.responses import ResponseRepository, SqlResponseRepository
 from flows.adapters.db.rounds import RoundRepository, SqlRoundRepository
 from flows.adapters.db.sections import SectionRepository, SqlSectionRepository
@@ -66,6 +67,11 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def records(self) -> RecordRepository:
+        """The public record: trace, case file, purge."""
+        ...
+
+    @property
     def dialect(self) -> str:
         """The database, "sqlite" or "postgresql": a few bulk statements differ."""
         ...
@@ -90,6 +96,7 @@ class SqlUnitOfWork:
     notes: NoteRepository
     events: EventRepository
     sections: SectionRepository
+    records: RecordRepository
 
     def __init__(self, db: Database, run_id: str = "cli") -> None:
         self._db = db
@@ -108,6 +115,7 @@ class SqlUnitOfWork:
         self.notes = SqlNoteRepository(session)
         self.events = SqlEventRepository(session, self._run_id)
         self.sections = SqlSectionRepository(session)
+        self.records = SqlRecordRepository(session)
         return self
 
     def __exit__(
