@@ -12,6 +12,7 @@ from typing import Self
 from tests.support.fakes.events import FakeEventRepository
 from tests.support.fakes.notes import FakeNoteRepository
 from tests.support.fakes.outbox import FakeOutboxRepository
+from tests.support.fakes.records import FakeRecordRepository
 from tests.support.fakes.responses import FakeResponseRepository
 from tests.support.fakes.rounds import FakeRoundRepository
 from tests.support.fakes.sections import FakeSectionRepository
@@ -31,6 +32,7 @@ class FakeUnitOfWork:
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
         self.sections = FakeSectionRepository()
+        self.records = FakeRecordRepository(self.responses, self.rounds, self.outbox, self.events)
         self.responses.round_reads.event_log = self.events
         self.commits = 0
 

@@ -1,0 +1,94 @@
+"""Exporting through the fake unit of work: the case file holds every counted response and what was sent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from flows.adapters.file_mailer import FileMailer
+from flows.bootstrap import App
+from flows.core.model import OutboxPurpose, OutboxState
+from flows.core.outbox import Attempt, OutboxItem
+from flows.services.exporting import NothingAssembledError, export
+from tests.support.fakes import FakeUnitOfWork
+from tests.unit.services.conftest import NOW, ROUND
+from tests.unit.services.record_round import assembled_round
+
+
+def _sent_by_file_mailer(app: App, uow: FakeUnitOfWork, tmp_path: Path) -> bytes:
+    """One invitation sent through the embedded outbox, which keeps the very bytes it wrote."""
+    item = OutboxItem(
+        ROUND.id, OutboxPurpose.INVITATION, "hr@kk.example", "invitation:hr", "invitation", {}, 1
+    )
+    uow.outbox.add([item], domain="kk.example", at=NOW)
+    (row,) = uow.outbox.rows.values()
+    message = EmailMessage()
+    message["Message-ID"], message["Subject"] = row.message_id, "Høring over strategien"
+    message.set_content("Kære Handicaprådet\n\nHermed høringsbrevet.\n")
+    result = FileMailer(tmp_path / "outbox").send(message, "hr@kk.example")
+    sent_at = NOW + timedelta(minutes=5)
+    uow.outbox.record(row.id, Attempt(OutboxState.SENT, None, False, 250, "", result.location, sent_at))
+    assert result.location is not None
+    return Path(result.location).read_bytes()
+
+
+def _manifest(folder: Path) -> list[dict[str, str]]:
+    documents: list[dict[str, str]] = json.loads((folder / "manifest.json").read_text("utf-8"))["documents"]
+    return documents
+
+
+def test_the_manifest_lists_every_received_response_with_its_original_bytes(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    assembled_round(app, uow)
+
+    report = export(app, ROUND.id, tmp_path / "esdh")
+
+    documents = _manifest(report.folder)
+    emls = {d["file"]: d for d in documents if d["direction"] == "Indgående" and d["file"].endswith(".eml")}
+    assert sorted(emls) == [
+        f"indgaaende/{ROUND.id}-{n:04d}/{ROUND.id}-{n:04d}.eml"
+        for n in sorted(r["number"] for r in uow.responses.rows.values())
+    ]
+    raws = {r["sha256"] for r in uow.responses.raws.values()}
+    assert {d["sha256"] for d in emls.values()} == raws
+    for name, doc in emls.items():
+        assert hashlib.sha256((report.folder / name).read_bytes()).hexdigest() == doc["sha256"]
+    assert {d["party"] for d in emls.values()} == {"Handicaprådet", "Ældrerådet", "ukendt@andet.example"}
+    assert {d["title"] for d in documents if d["direction"] == "Internt"} == {
+        "Høringsnotat (udkast)",
+        "Høringslog",
+    }
+    assert report.documents == len(documents)
+    (event,) = [e for e in uow.events.added if e.step == "export"]
+    assert (event.kind, event.detail["manifest_sha256"]) == ("exported", report.manifest_sha256)
+
+
+def test_a_message_sent_to_the_outbox_folder_is_in_the_case_file_as_the_bytes_written(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    assembled_round(app, uow)
+    written = _sent_by_file_mailer(app, uow, tmp_path)
+
+    report = export(app, ROUND.id, tmp_path / "esdh")
+
+    (sent,) = [d for d in _manifest(report.folder) if d["direction"] == "Udgående"]
+    assert sent["file"] == "udgaaende/0001-invitation.eml"
+    assert (report.folder / sent["file"]).read_bytes() == written
+    assert (sent["title"], sent["party"]) == ("Høringsbrev til Handicaprådet", "Handicaprådet")
+
+
+def test_export_before_assemble_says_what_to_do_and_writes_nothing(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    uow.rounds.rounds[ROUND.id] = ROUND
+
+    with pytest.raises(NothingAssembledError, match=f"kør 'hoering assemble {ROUND.id}' først"):
+        export(app, ROUND.id, tmp_path / "esdh")
+    assert not (tmp_path / "esdh").exists()
+    assert uow.events.added == []
