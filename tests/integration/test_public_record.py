@@ -160,6 +160,22 @@ def test_the_case_file_holds_every_document_received_and_sent(shared: App, tmp_p
     assert all(d["date"].endswith(("+01:00", "+02:00")) for d in documents)
 
 
+def test_each_message_sent_is_in_the_case_file_as_the_bytes_the_outbox_stored(
+    shared: App, tmp_path: Path
+) -> None:
+    """A records system keeps what was sent: the embedded outbox's own ``.eml`` files, not a re-rendering."""
+    report = exporting.export(shared, "runde-a", tmp_path / "esdh")
+    with shared.db.transaction() as session:
+        stored = session.scalars(
+            select(OutboxRow.location)
+            .where(OutboxRow.round_id == "runde-a", OutboxRow.sent_at.is_not(None))
+            .order_by(OutboxRow.sent_at, OutboxRow.id)
+        ).all()
+    in_case_file = sorted((report.folder / "udgaaende").iterdir())
+    assert len(in_case_file) == len(stored) == 3
+    assert [p.read_bytes() for p in in_case_file] == [Path(str(p)).read_bytes() for p in stored]
+
+
 def test_export_before_assemble_says_what_to_do(shared: App, tmp_path: Path) -> None:
     shutil.rmtree(shared.settings.out_dir("runde-b"))
     with pytest.raises(exporting.NothingAssembledError, match="kør 'hoering assemble runde-b' først"):
