@@ -93,6 +93,7 @@ class App:
             rate_per_minute=self.settings.send_rate_per_minute,
             tokens=token_source(oauth_config(self.settings)) if wants_oauth2(url) else None,
             secret_block=self.settings.secret_block,
+            copies=self.settings.outbox_dir,
         )
         # A refused login ends the run here, in one line, before any outbox row is claimed.
         mailer.check_login()

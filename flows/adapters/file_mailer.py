@@ -29,15 +29,19 @@ class FileMailer:
         path = self.path_for(message, recipient)
         if path.exists():
             return SendResult("sent", 250, "already in the outbox folder", str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        data = message.as_bytes()
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        write_durably(path, message.as_bytes())
         return SendResult("sent", 250, "written to the outbox folder", str(path))
 
     def close(self) -> None:
         return None
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)

@@ -17,6 +17,7 @@ Why it is built this way (intake-reliability.md §3.5, §3.6):
 
 from __future__ import annotations
 
+import copy
 import logging
 import smtplib
 import socket
@@ -24,10 +25,15 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.message import EmailMessage
+from email.utils import getaddresses
+from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from flows.adapters.file_mailer import FileMailer, write_durably
 from flows.adapters.oauth import AccessToken, TokenSource, explain_refusal, wants_oauth2, xoauth2
 from flows.adapters.ports import SendResult
 from flows.adapters.secrets import url_password
@@ -138,8 +144,12 @@ class SmtpMailer:
         local_hostname: str | None = None,
         tokens: TokenSource | None = None,
         secret_block: str | None = None,
+        copies: Path | None = None,
     ) -> None:
         self.target = parse_smtp_url(url, secret_block=secret_block)
+        # The bytes handed to the server are kept here (DATA_DIR/outbox), named as the embedded
+        # outbox names its files: the case file holds what was sent, not a later rendering.
+        self.copies = FileMailer(copies) if copies is not None else None
         if self.target.oauth2 and tokens is None:
             raise SmtpConfigError("HOERING_SMTP_URL beder om ?auth=oauth2, men der er ingen OAuth-opsætning")
         self.tokens = tokens if self.target.oauth2 else None
@@ -195,8 +205,13 @@ class SmtpMailer:
         tracked = smtp if isinstance(smtp, _TrackingSMTP) else None
         if tracked is not None:
             tracked.data_sent, tracked.data_reply = False, b""
+        data, options = _flatten(message, sender, recipient)
+        kept = self._keep(message, recipient, data)
         try:
-            refused = smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+            smtp.ehlo_or_helo_if_needed()
+            if options and not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("the addresses need SMTPUTF8, which the server lacks")
+            refused = smtp.sendmail(sender, [recipient], data, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (None, b"")))
             return _by_code(code, text)
@@ -207,16 +222,25 @@ class SmtpMailer:
             return _by_code(exc.smtp_code, exc.smtp_error)
         except _CONNECTION_ERRORS as exc:
             self.close()
-            return self._lost(tracked, exc)
+            return self._lost(tracked, exc, kept)
         if recipient in refused:  # a partial refusal is a dict, not an exception
             return _by_code(*refused[recipient])
-        return SendResult("sent", 250, _text(tracked.data_reply if tracked else b""))
+        return SendResult("sent", 250, _text(tracked.data_reply if tracked else b""), kept)
 
-    def _lost(self, tracked: _TrackingSMTP | None, exc: BaseException) -> SendResult:
+    def _keep(self, message: EmailMessage, recipient: str, data: bytes) -> str | None:
+        if self.copies is None:
+            return None
+        path = self.copies.path_for(message, recipient)
+        write_durably(path, data)  # a retry renders again (a new Date): the last attempt's bytes win
+        return str(path)
+
+    def _lost(self, tracked: _TrackingSMTP | None, exc: BaseException, kept: str | None) -> SendResult:
         """Cut off: after DATA went out the server may have the message, so it is "unknown"."""
         if tracked is None or tracked.data_sent:
             log.warning("SMTP connection lost after DATA; the message may have been delivered")
-            return SendResult("unknown", None, f"forbindelsen blev afbrudt efter DATA: {_describe(exc)}")
+            return SendResult(
+                "unknown", None, f"forbindelsen blev afbrudt efter DATA: {_describe(exc)}", kept
+            )
         return SendResult("temp_failed", None, f"forbindelsen blev afbrudt: {_describe(exc)}")
 
     # -- the connection -----------------------------------------------------------------------
@@ -321,10 +345,17 @@ def _text(value: bytes | str | None) -> str:
     return value or ""
 
 
-def _envelope_sender(message: EmailMessage) -> str | None:
-    """An explicit Return-Path (a VERP address) is the envelope sender; else smtplib picks Sender/From."""
+def _envelope_sender(message: EmailMessage) -> str:
+    """An explicit Return-Path (a VERP address) is the envelope sender; else Sender, else From.
+
+    (The choice ``smtplib.send_message`` makes when it is given none.)
+    """
     value = message.get("Return-Path")
-    return str(value).strip().strip("<>") or None if value else None
+    explicit = str(value).strip().strip("<>") if value else ""
+    if explicit:
+        return explicit
+    header = message["Sender"] if "Sender" in message else message["From"]
+    return getaddresses([str(header or "")])[0][1]
 
 
 def _describe(exc: BaseException) -> str:
@@ -332,3 +363,24 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, socket.timeout | TimeoutError):
         text = "tidsgrænsen blev overskredet"
     return text[:500]
+
+
+def _flatten(message: EmailMessage, sender: str, recipient: str) -> tuple[bytes, list[str]]:
+    """The message as ``smtplib.send_message`` would transmit it, and the MAIL options it needs.
+
+    Flattened once here, so the copy kept and the bytes sent are the same bytes (a multipart
+    boundary is chosen at flattening).
+    """
+    international = not (sender + recipient).isascii()
+    out = BytesIO()
+    policy = message.policy.clone(utf8=True) if international else message.policy
+    sent = message if "Bcc" not in message and "Resent-Bcc" not in message else _without_bcc(message)
+    BytesGenerator(out, policy=policy).flatten(sent, linesep="\r\n")
+    return out.getvalue(), (["SMTPUTF8", "BODY=8BITMIME"] if international else [])
+
+
+def _without_bcc(message: EmailMessage) -> EmailMessage:
+    trimmed = copy.copy(message)
+    del trimmed["Bcc"]
+    del trimmed["Resent-Bcc"]
+    return trimmed

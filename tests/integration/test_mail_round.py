@@ -249,7 +249,11 @@ def test_invitations_arrive_once_with_headers_and_attachments(rnd: Round) -> Non
             sheet = load_workbook(io.BytesIO(template))["Høringssvar"]
             assert sheet["A2"].value == "Høringspart"
             assert sheet["B2"].value == names[item.rcpt_tos[0]]
-    assert all(r.state == "sent" and r.attempts == 1 for r in outbox(rnd.app, "invitation").values())
+    rows = outbox(rnd.app, "invitation")
+    assert all(r.state == "sent" and r.attempts == 1 for r in rows.values())
+    # what the records system gets (the case file's udgaaende/) is what the server received
+    wire = {m.rcpt_tos[0]: m.data for m in rnd.smtp.received}
+    assert {a: Path(r.location or "").read_bytes() for a, r in rows.items()} == wire
 
 
 def test_421_and_451_then_success_sends_once(rnd: Round) -> None:

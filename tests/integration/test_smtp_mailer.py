@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 from flows.adapters.ports import SendResult
 from flows.adapters.smtp_mailer import SmtpMailer, TokenBucket, parse_smtp_url
@@ -183,3 +184,29 @@ def test_password_never_in_repr() -> None:
     target = parse_smtp_url("smtps://user%40kk.example:s3cr%21t@mail.kk.example")
     assert target.password == "s3cr!t" and target.user == "user@kk.example" and target.port == 465
     assert "s3cr" not in repr(target)
+
+
+def test_the_bytes_the_server_received_are_the_copy_kept(smtp_server: SmtpTestServer, tmp_path: Path) -> None:
+    """The case file holds what was sent: the kept copy is byte for byte what the server got.
+
+    A message with an attachment, so its multipart boundary (chosen when it is flattened) must be
+    the same in both; and a line starting with a dot, which SMTP stuffs on the wire.
+    """
+    mailer = SmtpMailer(smtp_server.url, timeout=5, rate_per_minute=0, copies=tmp_path / "outbox")
+    message = _message()
+    message.set_content("Kaere part\n.\n..Se udkastet.\n")  # 7bit, so the dots stay visible
+    message.add_attachment(b"%PDF-1.4 udkast", maintype="application", subtype="pdf", filename="udkast.pdf")
+    result = mailer.send(message, "part@example.org")
+    mailer.close()
+    assert result.state == "sent" and result.location is not None
+    [got] = smtp_server.received
+    kept = Path(result.location).read_bytes()
+    assert kept == got.data
+    assert Path(result.location).parent == tmp_path / "outbox"
+    # the message's own lines, not the wire's dot-stuffed ones (which would read "...Se")
+    assert b"udkast.pdf" in kept and b"\r\n..Se udkastet.\r\n" in kept
+
+
+def test_without_a_copies_folder_nothing_is_kept(smtp_server: SmtpTestServer, tmp_path: Path) -> None:
+    result = _mailer(smtp_server).send(_message(), "part@example.org")
+    assert result.state == "sent" and result.location is None
