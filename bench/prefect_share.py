@@ -31,6 +31,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support.round_files import party_email, round_file
+
 ROUND_ID = "bench-round"
 NOW = "2025-10-22T08:00:00+02:00"
 
@@ -43,37 +45,13 @@ def generate(maildir: Path, count: int, parties: int) -> None:
         received = start + timedelta(seconds=i)
         message = EmailMessage()
         message["Received"] = f"from mx.example.org by imap.kk.example; {format_datetime(received)}"
-        message["From"] = f"party{i % parties}@example.org"
+        message["From"] = party_email(i % parties, "example.org")
         message["To"] = "hoering@kk.example"
         message["Subject"] = f"SV: [Høring {ROUND_ID}] Strategi, svar {i}"
         message["Date"] = format_datetime(received)
         message["Message-ID"] = f"<bench-{i}@example.org>"
         message.set_content(f"Bemærkning nummer {i}: vi foreslår en ændring af afsnit {i % 7}.")
         (new / f"{int(received.timestamp())}.M{i}P1.mx:2,").write_bytes(message.as_bytes())
-
-
-def round_file(base: Path, parties: int) -> Path:
-    base.mkdir(parents=True, exist_ok=True)
-    (base / "udkast.pdf").write_bytes(b"%PDF-1.4\n")
-    entries = "".join(
-        f'\n[[parties]]\nname = "Part {p}"\nemail = "party{p}@example.org"\n' for p in range(parties)
-    )
-    path = base / "runde.toml"
-    path.write_text(
-        f"""id = "{ROUND_ID}"
-title = "Strategi"
-subject = "strategien"
-administration = "Socialforvaltningen"
-consulted_body = "Rådet"
-opens = 2025-10-16T00:00:00+02:00
-deadline = 2025-10-24T23:59:59+02:00
-reply_to = "hoering@kk.example"
-documents = ["udkast.pdf"]
-reminders = []
-{entries}""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def fresh_data_dir(work: Path, name: str, corpus: Path, rfile: Path) -> None:
@@ -171,7 +149,9 @@ def main() -> None:
         corpus = work / "corpus"
         t0 = time.perf_counter()
         generate(corpus, args.messages, args.parties)
-        rfile = round_file(work / "round", args.parties)
+        rfile = round_file(
+            work / "round", ROUND_ID, args.parties, domain="example.org", reply_to="hoering@kk.example"
+        )
         print(f"generated {args.messages} messages in {time.perf_counter() - t0:.1f} s", flush=True)
 
         from prefect import flow

@@ -20,8 +20,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tests.e2e.test_work_pool import Installation, open_round
 from tests.support.databases import fresh_database
+from tests.support.work_pool import Installation, exact
 
 
 def one(workers: int, messages: int, batch: int) -> dict[str, object]:
@@ -34,7 +34,7 @@ def one(workers: int, messages: int, batch: int) -> dict[str, object]:
         try:
             own.start(workers=tuple(f"w{n + 1}" for n in range(workers)))
             round_id = f"bench-{workers}"
-            open_round(own, round_id, messages)
+            own.open_round(round_id, messages)
             started = time.monotonic()
             collect = own.collect(round_id)
             _out, err = collect.communicate()
@@ -45,14 +45,7 @@ def one(workers: int, messages: int, batch: int) -> dict[str, object]:
             details = own.batch_details(round_id)
         finally:
             own.stop()
-    complete = counts == {
-        "responses": messages,
-        "numbers": messages,
-        "max_number": messages,
-        "parties_answered": messages,
-        "receipts": messages,
-        "left_stored": 0,
-    }
+    complete = counts == exact(messages)
     ran = [int(d["worker_pid"]) for d in details]
     # The batch phase: first batch run's start to last one's end (the collect around it also
     # fetches, and afterwards writes a receipt per reply, which is not batch work).

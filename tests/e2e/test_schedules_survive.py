@@ -1,6 +1,7 @@
 """A round's schedules survive a restart of serve.py and a re-deploy of prefect.yaml (real server).
 
-serve.py runs in a subprocess against the prefect server the test command starts; the round is
+serve.py runs in a subprocess against a prefect server of this module's own (tests/support/
+prefect_server.py: the deployments it registers are the ones test_served_round serves); the round is
 opened through the API, then serve.py is stopped and started again (and, separately, prefect.yaml
 is deployed again), and the round's collect schedule and planned runs are read back through the
 API. What was deleted while serve.py was down comes back, with an event in hoering's database.
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.prefect_server import PrefectServer
 
 API_URL = os.environ.get("HOERING_TEST_PREFECT_API_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,11 +60,12 @@ email = "alfa@example.org"
 class Serve:
     """serve.py as an operator runs it: started, stopped with SIGTERM, started again."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, api_url: str) -> None:
         self.base = base
+        self.api_url = api_url
         self.env = {
             **os.environ,
-            "PREFECT_API_URL": API_URL,
+            "PREFECT_API_URL": api_url,
             "PREFECT_HOME": str(base / "prefect-home"),
             "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
             "DO_NOT_TRACK": "1",
@@ -130,16 +134,32 @@ class Serve:
 
 
 @pytest.fixture(scope="module")
-def client_settings() -> Iterator[None]:
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A server of this module's own: serve.py registers the same deployments test_served_round's
+    does, and two serve.py on one server would take each other's runs when modules run at once.
+    Its scheduler plans runs every 5 s instead of 60 s, so the test need not wait a minute."""
+    server = PrefectServer(
+        tmp_path_factory.mktemp("prefect-server") / "prefect",
+        {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"},
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def client_settings(own_server: PrefectServer) -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings({PREFECT_API_URL: API_URL}):
-        yield
+    with temporary_settings({PREFECT_API_URL: own_server.url}):
+        yield own_server.url
 
 
 @pytest.fixture
-def serve(tmp_path: Path, client_settings: None) -> Iterator[Serve]:
-    runner = Serve(tmp_path)
+def serve(tmp_path: Path, client_settings: str) -> Iterator[Serve]:
+    runner = Serve(tmp_path, client_settings)
     try:
         yield runner
     finally:
@@ -291,7 +311,7 @@ def status_reads_the_runs_back(serve: Serve, round_id: str, deadline: datetime) 
     from flows.schedule_view import read_round_schedule
     from flows.status import status_lines
 
-    # The server's scheduler adds the collect schedule's runs within its loop (60 s by default).
+    # The server's scheduler adds the collect schedule's runs within its loop (5 s on own_server).
     wait_until = time.monotonic() + 180
     while not read_round_schedule(round_id, deadline, ["3d", "1d"], deadline - timedelta(days=6))[
         "next_collect"
@@ -309,7 +329,7 @@ def status_reads_the_runs_back(serve: Serve, round_id: str, deadline: datetime) 
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     result = json.loads(done.stdout)
     prefect = result["prefect"]
-    assert (result["state"], prefect["server"], prefect["reachable"]) == ("open", API_URL, True)
+    assert (result["state"], prefect["server"], prefect["reachable"]) == ("open", serve.api_url, True)
     assert prefect["collect_schedule"] == "active"
     next_collect = datetime.fromisoformat(prefect["next_collect"])
     assert next_collect > datetime.now(UTC) - timedelta(minutes=15)
@@ -323,7 +343,7 @@ def status_reads_the_runs_back(serve: Serve, round_id: str, deadline: datetime) 
     assert datetime.fromisoformat(prefect["next_reminder_run"]) == deadline - timedelta(days=3)
     assert datetime.fromisoformat(prefect["close"]["at"]) == deadline
     lines = status_lines(result)
-    assert f"Prefect-server: {API_URL}" in lines
+    assert f"Prefect-server: {serve.api_url}" in lines
     assert any(line.startswith("  Indsamling hvert kvarter; næste ") for line in lines)
     assert any(line.startswith("  Lukning: ") and line.endswith(", planlagt") for line in lines)
 
@@ -408,7 +428,7 @@ def test_a_redeploy_of_prefect_yaml_keeps_them_and_the_check_puts_back_what_went
 
 
 def _forget_work_pool_deployments() -> None:
-    """Put the shared test server back as serve.py left it: the next serve.py registers anew."""
+    """Put the module's server back as serve.py left it: the next serve.py registers anew."""
     from prefect.client.orchestration import get_client
 
     from flows.schedules import DEPLOYMENTS

@@ -1,12 +1,12 @@
 """The Prefect server is SIGKILLed in the middle of a collect, then started again.
 
-The test has a prefect server of its own (tests/services/prefect.sh on a free port, with its own
-state dir), so killing it hurts no other test. `hoering collect` runs on a round of a few hundred
-replies with PREFECT_API_URL pointing at that server; the server is killed once the first batch is
-committed, and started again on the same port and database. The collect must end (finished, or
-failed with a one-line reason), never hang; a second collect then brings the round to exactly the
-counts a single undisturbed collect gives: every reply stored once, counted once, numbered
-1..N, one receipt each.
+The module has a prefect server of its own (tests/support/prefect_server.py: a free port, its own
+state dir), so killing it hurts no other test; both tests use it, each with a round of its own.
+`hoering collect` runs on a round of a few hundred replies with PREFECT_API_URL pointing at that
+server; the server is killed once the first batch is committed, and started again on the same
+port and database. The collect must end (finished, or failed with a one-line reason), never
+hang; a second collect then brings the round to exactly the counts a single undisturbed collect
+gives: every reply stored once, counted once, numbered 1..N, one receipt each.
 
 Needs the services of the test command (HOERING_TEST_PREFECT_API_URL says they run).
 """
@@ -14,23 +14,20 @@ Needs the services of the test command (HOERING_TEST_PREFECT_API_URL says they r
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tests" / "services" / "prefect.sh"
+from tests.support.prefect_server import PrefectServer
+from tests.support.round_files import fill_inbox, round_file
+
 REPLIES = 300
 ROUND_ID = "e2e-server-gone"
 # Generous: the flow's own backstop is hours; Prefect's client gives up on a dead server after
@@ -47,42 +44,10 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class OwnServer:
-    """A prefect server only this test uses, started and killed through tests/services/prefect.sh."""
-
-    def __init__(self, base: Path) -> None:
-        self.dir = base / "prefect"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/api"
-        self.env = {**os.environ, "HOERING_TEST_PREFECT_PORT": str(self.port), "PREFECT_API_URL": ""}
-
-    def start(self) -> None:
-        subprocess.run(["bash", str(SCRIPT), "start", str(self.dir)], env=self.env, check=True, timeout=300)
-
-    def kill(self) -> None:
-        pid = int((self.dir / "pid").read_text())
-        os.killpg(pid, signal.SIGKILL)  # setsid in prefect.sh: the group is the server and its children
-        while True:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        (self.dir / "pid").unlink()
-
-    def stop(self) -> None:
-        subprocess.run(["bash", str(SCRIPT), "stop", str(self.dir)], env=self.env, check=False, timeout=120)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[OwnServer]:
-    own = OwnServer(tmp_path)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One server for the module: each test kills it and starts it again, so it is up at the end."""
+    own = PrefectServer(tmp_path_factory.mktemp("prefect-server") / "prefect")
     own.start()
     try:
         yield own
@@ -90,87 +55,44 @@ def server(tmp_path: Path) -> Iterator[OwnServer]:
         own.stop()
 
 
-def round_file(base: Path) -> Path:
-    parties = "".join(
-        f'\n[[parties]]\nname = "Forening {n:03d}"\nemail = "svar{n:03d}@forening{n:03d}.example"\n'
-        for n in range(REPLIES)
-    )
-    base.mkdir(parents=True, exist_ok=True)
-    (base / "udkast.pdf").write_bytes(b"%PDF-1.4\n")
-    path = base / "runde.toml"
-    path.write_text(
-        f"""id = "{ROUND_ID}"
-title = "Strategi for samarbejde"
-subject = "strategien"
-administration = "Socialforvaltningen"
-consulted_body = "Frivillig- og Udsatterådet"
-opens = 2025-10-16T00:00:00+02:00
-deadline = 2025-10-24T23:59:59+02:00
-reply_to = "hoering@kk.example"
-documents = ["udkast.pdf"]
-reminders = []
-{parties}""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def fill_inbox(maildir: Path) -> None:
-    (maildir / "new").mkdir(parents=True, exist_ok=True)
-    (maildir / "cur").mkdir(exist_ok=True)
-    (maildir / "tmp").mkdir(exist_ok=True)
-    start = datetime(2025, 10, 20, 8, tzinfo=UTC)
-    for n in range(REPLIES):
-        received = start + timedelta(minutes=n)
-        message = EmailMessage()
-        message["Received"] = f"from mx.example.org by imap.kk.example; {format_datetime(received)}"
-        message["From"] = f"svar{n:03d}@forening{n:03d}.example"
-        message["To"] = "hoering@kk.example"
-        message["Subject"] = f"SV: [Høring {ROUND_ID}] Strategi for samarbejde"
-        message["Date"] = format_datetime(received)
-        message["Message-ID"] = make_msgid(domain=f"forening{n:03d}.example")
-        message.set_content(
-            f"Forening {n:03d} bakker op om strategien, men ønsker afsnit {n % 7 + 1} skærpet."
-        )
-        (maildir / "new" / f"{int(received.timestamp())}.M{n}P1.mx:2,").write_bytes(message.as_bytes())
-
-
-def counts(database: Path) -> dict[str, Any]:
+def counts(database: Path, round_id: str) -> dict[str, Any]:
     with sqlite3.connect(database, timeout=30) as db:
         one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "raw": one("SELECT count(*) FROM raw_messages"),
             "raw_processed": one("SELECT count(*) FROM raw_messages WHERE state = 'processed'"),
             "responses": one(
-                f"SELECT count(*) FROM responses WHERE round_id = '{ROUND_ID}' AND kind = 'response'"
+                f"SELECT count(*) FROM responses WHERE round_id = '{round_id}' AND kind = 'response'"
             ),
-            "numbers": one(f"SELECT count(DISTINCT number) FROM responses WHERE round_id = '{ROUND_ID}'"),
-            "max_number": one(f"SELECT max(number) FROM responses WHERE round_id = '{ROUND_ID}'"),
+            "numbers": one(f"SELECT count(DISTINCT number) FROM responses WHERE round_id = '{round_id}'"),
+            "max_number": one(f"SELECT max(number) FROM responses WHERE round_id = '{round_id}'"),
             "parties_answered": one(
-                f"SELECT count(DISTINCT party_id) FROM responses WHERE round_id = '{ROUND_ID}' AND kind = 'response'"
+                f"SELECT count(DISTINCT party_id) FROM responses WHERE round_id = '{round_id}' AND kind = 'response'"
             ),
             "receipts": one(
-                f"SELECT count(*) FROM outbox WHERE round_id = '{ROUND_ID}' AND purpose = 'receipt'"
+                f"SELECT count(*) FROM outbox WHERE round_id = '{round_id}' AND purpose = 'receipt'"
             ),
             "receipts_sent": one(
-                f"SELECT count(*) FROM outbox WHERE round_id = '{ROUND_ID}' AND purpose = 'receipt' AND state = 'sent'"
+                f"SELECT count(*) FROM outbox WHERE round_id = '{round_id}' AND purpose = 'receipt' AND state = 'sent'"
             ),
         }
 
 
-def first_batch_committed(database: Path) -> bool:
+def first_batch_committed(database: Path, round_id: str) -> bool:
     if not database.exists():
         return False
     try:
-        return bool(counts(database)["responses"])
+        return bool(counts(database, round_id)["responses"])
     except sqlite3.OperationalError:  # tables not there yet, or the writer holds the lock
         return False
 
 
 @pytest.mark.parametrize("back", ["at-once", "after-the-collect-gave-up"])
 def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_it(
-    tmp_path: Path, server: OwnServer, back: str
+    tmp_path: Path, server: PrefectServer, back: str
 ) -> None:
+    round_id = f"{ROUND_ID}-{back}"  # the server is the module's: each test's runs by their own name
+    server.start()  # only a health check when it is up; up again should a test before have failed
     from flows.bootstrap import bootstrap
     from flows.services.opening import open_round
     from flows.settings import Settings
@@ -178,9 +100,9 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
     data_dir = tmp_path / "var"
     settings = Settings(data_dir=data_dir, now=datetime.fromisoformat("2025-10-16T09:00:00+02:00"))
     app = bootstrap(settings)
-    open_round(app, round_file(tmp_path / "round"))
+    open_round(app, round_file(tmp_path / "round", round_id, REPLIES))
     app.db.dispose()
-    fill_inbox(data_dir / "inbox")
+    fill_inbox(data_dir / "inbox", round_id, REPLIES)
     database = data_dir / "hoering.sqlite3"
 
     env = {
@@ -199,13 +121,13 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
 
     started = time.monotonic()
     first = subprocess.Popen(
-        [hoering, "collect", ROUND_ID], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [hoering, "collect", round_id], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    while not first_batch_committed(database):
+    while not first_batch_committed(database, round_id):
         assert first.poll() is None, first.communicate()[1].decode()[-3000:]
         assert time.monotonic() - started < ENDS_WITHIN, "the collect never committed a batch"
         time.sleep(0.2)
-    killed_at = counts(database)
+    killed_at = counts(database, round_id)
     server.kill()
     if back == "at-once":
         server.start()  # same port, same database
@@ -221,16 +143,16 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
         assert last, ended["stderr"][-3000:]
         assert "Prefect-serveren svarer ikke" in last[-1], last
         assert "Traceback" not in ended["stderr"]
-    half = counts(database)
+    half = counts(database, round_id)
     print(f"after the first collect: {half}")
     assert half["responses"] <= REPLIES
     assert half["numbers"] == half["responses"]  # whatever got in, got in once
 
     second = subprocess.run(
-        [hoering, "collect", ROUND_ID], env=env, capture_output=True, timeout=ENDS_WITHIN, check=False
+        [hoering, "collect", round_id], env=env, capture_output=True, timeout=ENDS_WITHIN, check=False
     )
     assert second.returncode == 0, second.stderr.decode()[-3000:]
-    assert counts(database) == {
+    assert counts(database, round_id) == {
         "raw": REPLIES,
         "raw_processed": REPLIES,
         "responses": REPLIES,
@@ -248,7 +170,7 @@ def test_a_collect_survives_the_server_being_killed_and_the_next_one_completes_i
 
     with temporary_settings({PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"collect · {ROUND_ID}"]))
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"collect · {round_id}"]))
         )
     states = sorted(str(r.state_type.value) for r in runs if r.state_type)
     print(f"flow runs on the server afterwards: {states}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from flows.adapters.db.tables import ResponseRow, RoundRow
+from flows.adapters.db.tables import ResponseRow
 from flows.adapters.ports import Batch, FetchedMessage
 from flows.bootstrap import App, bootstrap
 from flows.core.model import Kind
@@ -26,8 +26,8 @@ from flows.services.collecting import pending_raw_ids, store_batch
 from flows.settings import Settings
 from tests.conftest import postgres_url
 from tests.support.databases import fresh_database
+from tests.support.raw_store import ROUND, add_round, fetched
 
-ROUND = "r1"
 MESSAGE_ID = "<same-reply-1@forening.example>"
 
 
@@ -43,27 +43,6 @@ def pg_app(tmp_path: Path) -> Iterator[App]:
         app.db.dispose()
 
 
-def add_round(app: App) -> None:
-    with app.db.transaction() as session:
-        session.add(
-            RoundRow(
-                id=ROUND,
-                title="T",
-                subject="s",
-                administration="A",
-                consulted_body="B",
-                opens=datetime(2025, 10, 16, tzinfo=UTC),
-                deadline=datetime(2025, 10, 24, 21, 59, 59, tzinfo=UTC),
-                reply_to="h@kk.example",
-                documents=[],
-                reminders=[],
-                late_policy="flag",
-                source_dir=".",
-                spec_sha256="x",
-            )
-        )
-
-
 def copy(uid: int) -> FetchedMessage:
     """The same reply as delivered twice: one Message-ID, one text, different bytes (Received)."""
     data = (
@@ -72,16 +51,7 @@ def copy(uid: int) -> FetchedMessage:
         f"Message-ID: {MESSAGE_ID}\r\nDate: Mon, 20 Oct 2025 10:00:00 +0000\r\n\r\n"
         "Vi bakker op om strategien.\r\n"
     ).encode()
-    return FetchedMessage(
-        data=data,
-        received_at=datetime(2025, 10, 20, 10, uid, tzinfo=UTC),
-        received_from="internaldate",
-        source="imap",
-        source_name=f"INBOX/7/{uid}",
-        mailbox="INBOX",
-        uidvalidity=7,
-        uid=uid,
-    )
+    return fetched(data, uid, datetime(2025, 10, 20, 10, uid, tzinfo=UTC))
 
 
 def waiting_on_locks(app: App) -> int:

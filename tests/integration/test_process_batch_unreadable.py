@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from flows.adapters.db.tables import RawMessageRow, ResponseRow, RoundRow
+from flows.adapters.db.tables import RawMessageRow, ResponseRow
 from flows.adapters.ports import Batch, FetchedMessage
 from flows.bootstrap import bootstrap
 from flows.core.model import RawState
 from flows.process_batch import BatchUnreadableError, process_batch
 from flows.services.collecting import pending_raw_ids, store_batch
 from flows.settings import Settings
+from tests.support.raw_store import add_round, fetched
 
 
 def reply(uid: int) -> FetchedMessage:
@@ -30,16 +31,7 @@ def reply(uid: int) -> FetchedMessage:
         f"From: svar{uid}@forening.example\r\nTo: h@kk.example\r\nSubject: SV: Høring\r\n"
         f"Message-ID: <r{uid}@forening.example>\r\n\r\nVi bakker op.\r\n"
     ).encode()
-    return FetchedMessage(
-        data=data,
-        received_at=datetime(2025, 10, 20, 10, uid, tzinfo=UTC),
-        received_from="internaldate",
-        source="imap",
-        source_name=f"INBOX/7/{uid}",
-        mailbox="INBOX",
-        uidvalidity=7,
-        uid=uid,
-    )
+    return fetched(data, uid, datetime(2025, 10, 20, 10, uid, tzinfo=UTC))
 
 
 def test_a_worker_without_the_shared_store_fails_the_batch_and_leaves_it_stored(
@@ -51,24 +43,7 @@ def test_a_worker_without_the_shared_store_fails_the_batch_and_leaves_it_stored(
     for name in ("HOERING_DATABASE_URL", "HOERING_WORK_POOL", "HOERING_NOW"):
         monkeypatch.delenv(name, raising=False)
     app = bootstrap(Settings())
-    with app.db.transaction() as session:
-        session.add(
-            RoundRow(
-                id="r1",
-                title="T",
-                subject="s",
-                administration="A",
-                consulted_body="B",
-                opens=datetime(2025, 10, 16, tzinfo=UTC),
-                deadline=datetime(2025, 10, 24, 21, 59, 59, tzinfo=UTC),
-                reply_to="h@kk.example",
-                documents=[],
-                reminders=[],
-                late_policy="flag",
-                source_dir=".",
-                spec_sha256="x",
-            )
-        )
+    add_round(app)
     assert store_batch(app, Batch([reply(1), reply(2)])) == 2
     ids = pending_raw_ids(app)
     raw_dir = app.settings.raw_dir

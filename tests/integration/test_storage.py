@@ -10,36 +10,16 @@ from sqlalchemy import func, inspect, select
 
 from flows.adapters.db.engine import migrate
 from flows.adapters.db.tables import EventRow, OutboxRow, RawMessageRow, RoundRow
-from flows.adapters.ports import Batch, Cursor, FetchedMessage
+from flows.adapters.ports import Batch, Cursor
 from flows.bootstrap import App
 from flows.services.collecting import store_batch
 from flows.services.outbox import Queued, queue
+from tests.support.raw_store import add_round, fetched
 
 TABLES = {
     "rounds", "parties", "outbox", "raw_messages", "imap_cursors", "responses", "attachments",
     "remarks", "staff_notes", "events", "alembic_version",
 }  # fmt: skip
-
-
-def add_round(app: App) -> None:
-    with app.db.transaction() as session:
-        session.add(
-            RoundRow(
-                id="r1",
-                title="T",
-                subject="s",
-                administration="A",
-                consulted_body="B",
-                opens=datetime(2025, 10, 16, tzinfo=UTC),
-                deadline=datetime(2025, 10, 24, 21, 59, 59, tzinfo=UTC),
-                reply_to="h@kk.example",
-                documents=[],
-                reminders=[],
-                late_policy="flag",
-                source_dir=".",
-                spec_sha256="x",
-            )
-        )
 
 
 def test_migrations_create_every_table_and_rerun_as_no_op(any_db_app: App) -> None:
@@ -61,19 +41,6 @@ def test_times_come_back_aware_and_equal(any_db_app: App) -> None:
         assert row is not None
         assert row.deadline == datetime(2025, 10, 24, 21, 59, 59, tzinfo=UTC)
         assert row.deadline.tzinfo is not None
-
-
-def fetched(data: bytes, uid: int) -> FetchedMessage:
-    return FetchedMessage(
-        data=data,
-        received_at=datetime(2025, 10, 20, tzinfo=UTC),
-        received_from="internaldate",
-        source="imap",
-        source_name=f"INBOX/7/{uid}",
-        mailbox="INBOX",
-        uidvalidity=7,
-        uid=uid,
-    )
 
 
 def test_raw_store_is_idempotent_by_sha256_and_uid(any_db_app: App) -> None:

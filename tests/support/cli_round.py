@@ -114,8 +114,11 @@ class CliRound:
         }
         if self.database_url:
             env["HOERING_DATABASE_URL"] = self.database_url
-        # One Prefect home per test session, so the temporary server's database is migrated once.
+        # One Prefect home per test session, so the temporary server's database is migrated once;
+        # per pytest-xdist worker, so two modules at once never share that SQLite database.
         home = os.environ.get("PREFECT_HOME") or str(Path(self.tmp_path).parent / "prefect-home")
+        if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+            home = f"{home}-{worker}"
         env["PREFECT_HOME"] = home
         if self.prefect == "server":
             env["PREFECT_API_URL"] = os.environ["HOERING_TEST_PREFECT_API_URL"]
