@@ -9,9 +9,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tests.support.fakes.conclusion import FakeConclusionRepository
 from tests.support.fakes.events import FakeEventRepository
 from tests.support.fakes.notes import FakeNoteRepository
 from tests.support.fakes.outbox import FakeOutboxRepository
+from tests.support.fakes.publication import FakePublicationRepository
 from tests.support.fakes.responses import FakeResponseRepository
 from tests.support.fakes.rounds import FakeRoundRepository
 from tests.support.fakes.sections import FakeSectionRepository
@@ -31,6 +33,8 @@ class FakeUnitOfWork:
         self.notes = FakeNoteRepository()
         self.events = FakeEventRepository()
         self.sections = FakeSectionRepository()
+        self.publication = FakePublicationRepository()
+        self.conclusion = FakeConclusionRepository()
         self.responses.round_reads.event_log = self.events
         self.commits = 0
 
