@@ -83,11 +83,13 @@ class LogEditConflictError(HoeringError):
 
 
 class InvitationsWaitingError(HoeringError):
-    """Invitations (or reminders) left in the outbox for a retry: the run did not do its whole job."""
+    """Invitations (reminders, final notes) left in the outbox for a retry: the run did not do
+    its whole job."""
 
     WORDS: ClassVar[dict[str, tuple[str, str]]] = {
         "invite": ("invitation", "invitationer"),
         "remind": ("påmindelse", "påmindelser"),
+        "conclude": ("mail med høringsnotatet", "mails med høringsnotatet"),
     }
 
     def __init__(

@@ -17,7 +17,7 @@ from pathlib import Path
 from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
 from flows.core.conclusion import Left, dedupe_key, recipients
-from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
+from flows.core.errors import ConclusionDocumentError, InvitationsWaitingError, RoundNotClosedError
 from flows.core.model import OutboxPurpose
 from flows.core.outbox import OutboxItem
 from flows.services.outbox import DeliveryReport, deliver, enqueue
@@ -102,6 +102,18 @@ def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
 
 def deliver_conclusion(app: App, round_id: str) -> DeliveryReport:
     return deliver(app, round_id, purposes=(OutboxPurpose.CONCLUSION,))
+
+
+def ensure_all_sent(app: App, round_id: str, sent: int) -> None:
+    """As ``invite``: final notes the mail server did not take (yet) fail the run, in one line
+    with how many wait and from when a rerun sends them. Counted in the outbox, not from this
+    run's report, so a rerun before the backoff is over still says they wait."""
+    with app.uow() as uow:
+        waiting = uow.outbox.waiting(round_id, OutboxPurpose.CONCLUSION)
+    if waiting.count:
+        raise InvitationsWaitingError(
+            waiting.count, sent, waiting.retry_at, unreached=waiting.unreached, command="conclude"
+        )
 
 
 def conclude(app: App, round_id: str, document: Path) -> ConclusionReport:
