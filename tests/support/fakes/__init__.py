@@ -35,7 +35,6 @@ class FakeUnitOfWork:
         self.sections = FakeSectionRepository()
         self.publication = FakePublicationRepository()
         self.conclusion = FakeConclusionRepository()
-        self.responses.round_reads.event_log = self.events
         self.commits = 0
 
     def __call__(self) -> Self:
