@@ -174,8 +174,9 @@ class FakeOutboxRepository:
         key = f"{purpose.value}:{round_id}:{address}:{row_id}"
         item = OutboxItem(round_id, purpose, address, key, purpose.value, {}, party_id=party_id)
         at = sent_at or datetime(2025, 1, 1, tzinfo=UTC)
+        message_id = f"<{row_id}@hoering.invalid>"
         row = FakeOutboxRow(
-            row_id, item, f"<{row_id}@hoering.invalid>", at, state=OutboxState.SENT, sent_at=sent_at
+            row_id, item, message_id, at, state=OutboxState.SENT, sent_at=sent_at, payload=item.payload()
         )
         self.rows[row_id], self._by_key[key] = row, row_id
         return row
