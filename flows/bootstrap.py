@@ -10,9 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
 
-from flows.adapters.db.events import SqlEventRepository
 from flows.adapters.db.session import Database
 from flows.adapters.db.unit_of_work import SqlUnitOfWork, UnitOfWork
 from flows.adapters.drop_source import DropSource
@@ -20,9 +18,6 @@ from flows.adapters.file_mailer import FileMailer
 from flows.adapters.ports import Mailer, MailSource
 from flows.adapters.raw_store import RawStore
 from flows.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 
 class NoDatabaseError(RuntimeError):
@@ -115,11 +110,6 @@ class App:
     def drop(self) -> MailSource:
         self.settings.resolved_drop_dir.mkdir(parents=True, exist_ok=True)
         return DropSource(self.settings.resolved_drop_dir, self.now)
-
-    def event(self, session: Session, round_id: str | None, step: str, kind: str, **detail: Any) -> None:
-        """``uow.events.add`` for code that still holds a session (collecting, ingesting, assembling:
-        the responses helper of issue 13 moves them to the unit of work); delete it then."""
-        SqlEventRepository(session, self.run_id).add(round_id, step, kind, **detail)
 
 
 def bootstrap(settings: Settings | None = None, *, run_id: str = "cli") -> App:

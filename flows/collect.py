@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task, unmapped
 
 from flows.adapters.drop_source import left_behind
 from flows.artifacts import publish, tag_run
+from flows.core.errors import CollectRunningError
 from flows.core.model import OutboxPurpose
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
@@ -133,7 +134,7 @@ def collect(round_id: str, now: str | None = None) -> dict[str, Any]:
     try:
         with collecting.collector_lease(app, round_id):
             result = collect_steps(round_id, now)
-    except collecting.CollectRunningError as busy:
+    except CollectRunningError as busy:
         get_run_logger().warning("Springet over: %s", busy)
         return {"skipped": str(busy)}
     publish(round_id, app, step="indsamling")

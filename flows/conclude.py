@@ -2,6 +2,8 @@
 
 Rows are queued first (one per address, a unique key per round and address), then delivered;
 a rerun queues nothing new and sends only what is still due (a temporary refusal's retry).
+As ``invite``: mails left for a retry fail the run (one Danish line: how many, and from when a
+rerun sends them), so a scheduled run shows that it did not do its whole job.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ def deliver_conclusion(round_id: str, now: str | None) -> dict[str, Any]:
 )
 def conclude(round_id: str, document: str, now: str | None = None) -> dict[str, Any]:
     tag_run(round_id)
-    return {**queue_conclusion(round_id, document, now), **deliver_conclusion(round_id, now)}
+    result = {**queue_conclusion(round_id, document, now), **deliver_conclusion(round_id, now)}
+    concluding.ensure_all_sent(get_app(now), round_id, result["sent"])
+    return result
 
 
 def conclusion_line(result: dict[str, Any]) -> str:

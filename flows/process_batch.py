@@ -58,10 +58,9 @@ def process_batch(round_id: str, raw_ids: list[int], now: str | None = None) -> 
     waiting = check_readable(raw_ids, now)
     app = get_app(now)
     report = ingesting.process_batch(app, round_id, raw_ids)
-    with app.db.transaction() as session:
+    with app.uow() as uow:
         # Which worker ran which batch: its host, and the worker process that started this run.
-        app.event(
-            session,
+        uow.events.add(
             round_id,
             "collect",
             "batch",

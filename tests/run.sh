@@ -42,4 +42,6 @@ done
 
 echo "== ruff"; ruff check flows bench tests deployments sql setup.py && ruff format --check -q flows bench tests deployments sql setup.py
 echo "== mypy"; mypy
-echo "== pytest"; pytest -q -p no:cacheprovider "$@"
+# Two pytest workers, one per core; a module's tests stay together on one worker (they share
+# module fixtures: a prefect server, a round). HOERING_TEST_WORKERS=0 runs them in one process.
+echo "== pytest"; pytest -q -p no:cacheprovider -n "${HOERING_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"

@@ -373,7 +373,7 @@ def _flatten(message: EmailMessage, sender: str, recipient: str) -> tuple[bytes,
     """
     international = not (sender + recipient).isascii()
     out = BytesIO()
-    policy = message.policy.clone(utf8=True) if international else message.policy
+    policy = message.policy.clone(utf8=True) if international else message.policy  # type: ignore[call-arg]
     sent = message if "Bcc" not in message and "Resent-Bcc" not in message else _without_bcc(message)
     BytesGenerator(out, policy=policy).flatten(sent, linesep="\r\n")
     return out.getvalue(), (["SMTPUTF8", "BODY=8BITMIME"] if international else [])

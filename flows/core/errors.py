@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from flows.core.danish import deadline_text
+from flows.core.danish import deadline_text, short_datetime
 
 
 class HoeringError(Exception):
@@ -22,6 +22,20 @@ class TransientError(Exception):
     Retries are decided by ``isinstance`` against this class (``flows.runtime``), never by a
     class's name. It is never also a ``HoeringError``: what a person must fix is not retried.
     """
+
+
+class CollectRunningError(HoeringError):
+    """Another collect holds the lease: nothing was fetched or processed by this run.
+
+    The CLI prints the line and exits 75 (EX_TEMPFAIL): the next collect does the work."""
+
+    def __init__(self, round_id: str | None, acquired_at: datetime) -> None:
+        self.round_id, self.acquired_at = round_id, acquired_at
+        where = f" for høringen {round_id}" if round_id else ""
+        super().__init__(
+            f"en anden indsamling kører allerede{where} (startet {short_datetime(acquired_at)}); "
+            "denne kørsel gjorde intet, og næste indsamling henter posten"
+        )
 
 
 class RoundFileError(HoeringError):
@@ -69,11 +83,13 @@ class LogEditConflictError(HoeringError):
 
 
 class InvitationsWaitingError(HoeringError):
-    """Invitations (or reminders) left in the outbox for a retry: the run did not do its whole job."""
+    """Invitations (reminders, final notes) left in the outbox for a retry: the run did not do
+    its whole job."""
 
     WORDS: ClassVar[dict[str, tuple[str, str]]] = {
         "invite": ("invitation", "invitationer"),
         "remind": ("påmindelse", "påmindelser"),
+        "conclude": ("mail med høringsnotatet", "mails med høringsnotatet"),
     }
 
     def __init__(

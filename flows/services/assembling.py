@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.adapters.db.responses import Counted, Review
-from flows.adapters.db.round_reads import PartyEntry
+from flows.adapters.db.rounds import PartyEntry
 from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.drop_source import left_behind
 from flows.adapters.excel_edits import read_staff_edits
@@ -131,7 +131,7 @@ def _apply_decision(uow: UnitOfWork, round_id: str, reference: str, typed: str, 
         return
     party_id = None
     if decision == Decision.INCLUDE and party_name.strip():
-        party_id = uow.responses.round_reads.find_party(round_id, party_name).id
+        party_id = uow.rounds.find_party(round_id, party_name).id
     uow.responses.decide(item.id, decision, kind_after(decision, item.kind), party_id)
     if decision == Decision.INCLUDE:
         uow.responses.ensure_remark(item, round_id)
@@ -148,8 +148,8 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     spill = TextSpill(app.settings.data_dir / "tmp")
     with app.uow() as uow:
         repo = uow.responses
-        rnd = repo.round_reads.get_round(round_id)
-        parties = repo.round_reads.parties(round_id)
+        rnd = uow.rounds.get(round_id)
+        parties = uow.rounds.party_entries(round_id)
         counted = [
             row._replace(text=spill.put(resolve(row.text)), full_text=_whole(spill, row.full_text, row.text))
             for row in repo.counted(round_id, whole=not summary)
@@ -285,8 +285,8 @@ def _quarantined(uow: UnitOfWork, round_id: str) -> list[ReviewLine]:
 def _party_lines(
     uow: UnitOfWork, round_id: str, parties: dict[int, PartyEntry], counted: list[Counted]
 ) -> list[PartyLine]:
-    invited = uow.responses.round_reads.sent_at_by_party(round_id)
-    states = uow.responses.round_reads.invitation_states(round_id)
+    invited = uow.outbox.first_sent_at(round_id)
+    states = {p: set[str](s) for p, s in uow.outbox.invitation_states(round_id).items()}
     own: dict[int, list[Counted]] = {}
     for row in counted:
         if row.party_id is not None:

@@ -18,28 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.adapters.db.lease import Lease, LeaseHeld
+from flows.adapters.db.lease import Lease
 from flows.adapters.ports import Batch, Cursor, MailSource
 from flows.bootstrap import App
-from flows.core.danish import short_datetime
-from flows.core.errors import HoeringError
+from flows.core.errors import CollectRunningError
 from flows.core.model import RawState
 
 MAX_ATTEMPTS = 3
 LEASE_NAME = "collect"
 _POLL_SECONDS = 0.5
-
-
-class CollectRunningError(HoeringError):
-    """Another collect holds the lease: nothing was fetched or processed by this run."""
-
-    def __init__(self, held: LeaseHeld) -> None:
-        self.held = held
-        where = f" for høringen {held.round_id}" if held.round_id else ""
-        super().__init__(
-            f"en anden indsamling kører allerede{where} (startet {short_datetime(held.acquired_at)}); "
-            "denne kørsel gjorde intet, og næste indsamling henter posten"
-        )
 
 
 @contextmanager
@@ -56,7 +43,7 @@ def collector_lease(app: App, round_id: str, *, wait_seconds: float | None = Non
     deadline = time.monotonic() + wait
     while (held := lease.try_take()) is not None:
         if time.monotonic() >= deadline:
-            raise CollectRunningError(held)
+            raise CollectRunningError(held.round_id, held.acquired_at)
         time.sleep(_POLL_SECONDS)
     lease.keep_alive()
     try:

@@ -14,15 +14,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.adapters.db.conclusion import counted_senders
-from flows.adapters.db.responses import counted_clause
-from flows.adapters.db.rounds import get_round
 from flows.adapters.raw_store import open_regular
 from flows.bootstrap import App
 from flows.core.conclusion import Left, dedupe_key, recipients
-from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
+from flows.core.errors import ConclusionDocumentError, InvitationsWaitingError, RoundNotClosedError
 from flows.core.model import OutboxPurpose
-from flows.services.outbox import DeliveryReport, Queued, deliver, queue
+from flows.core.outbox import OutboxItem
+from flows.services.outbox import DeliveryReport, deliver, enqueue
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a municipal mail server takes as one attachment
 
@@ -64,16 +62,16 @@ def keep_document(app: App, round_id: str, document: Path) -> Path:
 
 def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
     """One outbox row per respondent address; a rerun adds only addresses that are new."""
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
+    with app.uow() as uow:
+        rnd = uow.rounds.get(round_id)
         if rnd.closed_at is None:
             raise RoundNotClosedError(round_id)
         kept = keep_document(app, round_id, document)
-        chosen = recipients(counted_senders(session, round_id, counted_clause()))
+        chosen = recipients(uow.conclusion.counted_senders(round_id))
         items = [
-            Queued(
+            OutboxItem(
                 round_id=rnd.id,
-                purpose=OutboxPurpose.CONCLUSION.value,
+                purpose=OutboxPurpose.CONCLUSION,
                 address=sender.address.strip(),
                 dedupe_key=dedupe_key(rnd.id, sender.address),
                 template="conclusion",
@@ -89,10 +87,9 @@ def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
             )
             for sender in chosen.chosen
         ]
-        count = queue(session, app, items)
+        count = enqueue(uow, app, items)
         report = Queuing(count, len(chosen.chosen), chosen.left[Left.UNVERIFIED], chosen.left[Left.BOUNCED])
-        app.event(
-            session,
+        uow.events.add(
             round_id,
             "conclude",
             "queued",
@@ -105,6 +102,18 @@ def queue_conclusion(app: App, round_id: str, document: Path) -> Queuing:
 
 def deliver_conclusion(app: App, round_id: str) -> DeliveryReport:
     return deliver(app, round_id, purposes=(OutboxPurpose.CONCLUSION,))
+
+
+def ensure_all_sent(app: App, round_id: str, sent: int) -> None:
+    """As ``invite``: final notes the mail server did not take (yet) fail the run, in one line
+    with how many wait and from when a rerun sends them. Counted in the outbox, not from this
+    run's report, so a rerun before the backoff is over still says they wait."""
+    with app.uow() as uow:
+        waiting = uow.outbox.waiting(round_id, OutboxPurpose.CONCLUSION)
+    if waiting.count:
+        raise InvitationsWaitingError(
+            waiting.count, sent, waiting.retry_at, unreached=waiting.unreached, command="conclude"
+        )
 
 
 def conclude(app: App, round_id: str, document: Path) -> ConclusionReport:

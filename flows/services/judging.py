@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from flows.adapters.db.raw_messages import StoredRaw
-from flows.adapters.db.round_reads import PartyEntry
+from flows.adapters.db.rounds import PartyEntry
 from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.bootstrap import App
 from flows.core.bodytext import is_no_remarks
@@ -72,9 +72,8 @@ class Item:
 
 
 def load_context(uow: UnitOfWork, sender_address: str | None) -> IngestContext:
-    reads = uow.responses.round_reads
-    rounds = reads.rounds()
-    parties = reads.parties()
+    rounds = {r.id: r for r in uow.rounds.all()}
+    parties = uow.rounds.party_entries()
     indexes = {rid: RoundIndex(round_id=rid, reply_to=r.reply_to) for rid, r in rounds.items()}
     for party in parties.values():
         index = indexes[party.round_id]
@@ -86,7 +85,7 @@ def load_context(uow: UnitOfWork, sender_address: str | None) -> IngestContext:
             index.by_domain[domain] = party.id
         index.by_name[name_key(party.name)] = party.id
     own_ids: set[str] = set()
-    for round_id, message_id, party_id in reads.thread_ids():
+    for round_id, message_id, party_id in uow.outbox.thread_ids():
         bare = message_id.strip("<>")
         indexes[round_id].sent_ids[bare] = party_id
         own_ids.add(bare)

@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from flows.adapters.db.outbox import SqlOutboxRepository
 from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.mail_compose import Outgoing, OutgoingAttachment, attachment_from_path_type, compose
 from flows.adapters.ports import SendResult
@@ -27,7 +26,7 @@ from flows.core.model import OutboxPurpose, OutboxState, Round
 from flows.core.outbox import DUE_STATES, Attempt, OutboxItem, OutboxMessage
 from flows.core.sending import next_attempt
 
-__all__ = ["DUE_STATES", "DeliveryReport", "OutboxItem", "Queued", "deliver", "enqueue", "queue", "render"]
+__all__ = ["DUE_STATES", "DeliveryReport", "OutboxItem", "deliver", "enqueue", "render"]
 
 
 @dataclass
@@ -166,52 +165,4 @@ def _template_attachment(rnd: Round, party: str) -> OutgoingAttachment:
         f"hoeringsskema-{rnd.id}.xlsx",
         data,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-@dataclass(frozen=True)
-class Queued:
-    """The old queueing item, purpose as a bare string: kept for ingesting (and its integration
-    test) until it queues through a unit of work (issue 13, the responses helper). Use
-    ``OutboxItem`` and ``enqueue``."""
-
-    round_id: str
-    purpose: str
-    address: str
-    dedupe_key: str
-    template: str
-    values: dict[str, str]
-    party_id: int | None = None
-    response_id: int | None = None
-    template_party: str | None = None
-    in_reply_to: str | None = None
-    auto_submitted: str = "auto-generated"
-    document: str | None = None  # a file of our data folder to attach (the final note)
-
-
-def queue(session: Any, app: App, items: Sequence[Queued]) -> int:
-    """``enqueue`` for a caller that still holds a SQLAlchemy session (see ``Queued``)."""
-    if not items:
-        return 0
-    repository = SqlOutboxRepository(session)
-    return repository.add(
-        [
-            OutboxItem(
-                item.round_id,
-                OutboxPurpose(item.purpose),
-                item.address,
-                item.dedupe_key,
-                item.template,
-                item.values,
-                party_id=item.party_id,
-                response_id=item.response_id,
-                template_party=item.template_party,
-                in_reply_to=item.in_reply_to,
-                auto_submitted=item.auto_submitted,
-                document=item.document,
-            )
-            for item in items
-        ],
-        domain=app.settings.mail_domain,
-        at=app.now(),
     )

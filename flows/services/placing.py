@@ -6,7 +6,7 @@
   into one remark per group of paragraphs, while nobody has written on its remarks yet).
 * ``with_placements``: the assembly's remarks get their section's label and how it was found.
 
-The rules themselves are ``flows.core.placement``; the SQL is ``flows.adapters.db.sections``.
+The rules themselves are ``flows.core.placement``; the SQL is ``uow.sections``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
-from flows.adapters.db import sections as db
-from flows.adapters.db.rounds import get_round
+from flows.adapters.db.sections import SectionRepository, UnplacedRemark
+from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.draft_sections import read_sections
 from flows.adapters.excel_sections import read_section_choices
 from flows.bootstrap import App
@@ -35,7 +33,7 @@ REMARKS_SHEET, NUMBER = "Bemærkninger", "Nr."
 
 
 def read_round_sections(
-    store: db.SectionRepository, round_id: str, source_dir: str, documents: Sequence[str]
+    store: SectionRepository, round_id: str, source_dir: str, documents: Sequence[str]
 ) -> int:
     """Read and store the sections of the round's documents; returns how many were found."""
     found = read_sections([Path(source_dir) / name for name in documents])
@@ -46,12 +44,12 @@ def read_round_sections(
     return len(found.sections)
 
 
-def _sections(session: Session, round_id: str, source_dir: str, documents: Sequence[str]) -> list[Section]:
+def _sections(uow: UnitOfWork, round_id: str, source_dir: str, documents: Sequence[str]) -> list[Section]:
     """The stored sections; a round opened before sections were read has them read now."""
-    sections = db.load_sections(session, round_id)
+    sections = uow.sections.load(round_id)
     if not sections and documents:
-        read_round_sections(db.SqlSectionRepository(session), round_id, source_dir, documents)
-        sections = db.load_sections(session, round_id)
+        read_round_sections(uow.sections, round_id, source_dir, documents)
+        sections = uow.sections.load(round_id)
     return sections
 
 
@@ -62,23 +60,23 @@ def prepare_placements(app: App, round_id: str, log_path: Path) -> int:
     Returns the number of remarks placed now.
     """
     typed = read_section_choices(log_path, REMARKS_SHEET, NUMBER)
-    with app.db.transaction() as session:
-        rnd = get_round(session, round_id)
-        sections = _sections(session, round_id, rnd.source_dir, rnd.documents)
+    with app.uow() as uow:
+        rnd = uow.rounds.get(round_id)
+        sections = _sections(uow, round_id, rnd.source_dir, rnd.documents)
         if not sections:
             return 0
         labels = dict(zip((s.position for s in sections), unique_labels(sections), strict=True))
         if choosable(sections):  # a draft without sections of its own has nothing to choose among
-            _absorb_choices(app, session, round_id, log_path, typed, labels)
-        return _place_new(app, session, round_id, SectionIndex(sections))
+            _absorb_choices(app, uow, round_id, log_path, typed, labels)
+        return _place_new(app, uow, round_id, SectionIndex(sections))
 
 
 def _absorb_choices(
-    app: App, session: Session, round_id: str, log_path: Path, typed: dict[str, str], labels: dict[int, str]
+    app: App, uow: UnitOfWork, round_id: str, log_path: Path, typed: dict[str, str], labels: dict[int, str]
 ) -> None:
     if not typed:
         return
-    stored = db.placements(session, round_id)
+    stored = uow.sections.placements(round_id)
     by_label = {label.casefold(): position for position, label in labels.items()}
     by_number = {number_key(label.split(" ", 1)[0]): p for p, label in labels.items()}
     problems: list[str] = []
@@ -98,20 +96,20 @@ def _absorb_choices(
     if problems:
         raise LogEditConflictError(str(log_path), problems)
     for number, (position, label) in chosen.items():
-        db.set_staff_choice(session, round_id, number, position, label, app.now())
+        uow.sections.set_staff_choice(round_id, number, position, label, app.now())
     if chosen:
-        app.event(session, round_id, "assemble", "sections_chosen", remarks=len(chosen))
+        uow.events.add(round_id, "assemble", "sections_chosen", remarks=len(chosen))
 
 
-def _place_new(app: App, session: Session, round_id: str, index: SectionIndex) -> int:
-    unplaced = db.unplaced_remarks(session, round_id)
+def _place_new(app: App, uow: UnitOfWork, round_id: str, index: SectionIndex) -> int:
+    unplaced = uow.sections.unplaced_remarks(round_id)
     if not unplaced:
         return 0
-    by_response: dict[int, list[db.UnplacedRemark]] = {}
+    by_response: dict[int, list[UnplacedRemark]] = {}
     for remark in unplaced:
         by_response.setdefault(remark.response_id, []).append(remark)
-    totals = db.remark_counts(session, round_id, set(by_response))
-    written_on = db.responses_with_staff_text(session, round_id, set(by_response))
+    totals = uow.sections.remark_counts(round_id, set(by_response))
+    written_on = uow.sections.responses_with_staff_text(round_id, set(by_response))
     placed: dict[str, Placement] = {}
     split = 0
     for response_id, remarks in by_response.items():
@@ -119,20 +117,20 @@ def _place_new(app: App, session: Session, round_id: str, index: SectionIndex) -
         pieces = _pieces(remarks, index, may_split=may_split)
         if len(pieces) > len(remarks):
             rows = _renumbered(pieces)
-            db.replace_remarks(session, round_id, response_id, [r for r, _ in rows])
+            uow.sections.replace_remarks(round_id, response_id, [r for r, _ in rows])
             placed.update({r.number: p for r, p in rows})
             split += 1
         else:
             placed.update({r.number: p for r, p in pieces})
-    db.save_placements(session, round_id, placed, app.now())
-    app.event(session, round_id, "assemble", "placed", remarks=len(placed), split_responses=split)
+    uow.sections.save_placements(round_id, placed, app.now())
+    uow.events.add(round_id, "assemble", "placed", remarks=len(placed), split_responses=split)
     return len(placed)
 
 
 def _pieces(
-    remarks: list[db.UnplacedRemark], index: SectionIndex, *, may_split: bool
-) -> list[tuple[db.UnplacedRemark, Placement]]:
-    pieces: list[tuple[db.UnplacedRemark, Placement]] = []
+    remarks: list[UnplacedRemark], index: SectionIndex, *, may_split: bool
+) -> list[tuple[UnplacedRemark, Placement]]:
+    pieces: list[tuple[UnplacedRemark, Placement]] = []
     for remark in remarks:
         own_column = remark.section.strip() and not remark.section.startswith("Bilag:")
         if own_column or not may_split:
@@ -144,8 +142,8 @@ def _pieces(
 
 
 def _renumbered(
-    pieces: list[tuple[db.UnplacedRemark, Placement]],
-) -> list[tuple[db.UnplacedRemark, Placement]]:
+    pieces: list[tuple[UnplacedRemark, Placement]],
+) -> list[tuple[UnplacedRemark, Placement]]:
     """The response's remarks numbered 1, 2, 3 … again (nobody has seen the old numbers)."""
     prefix = pieces[0][0].number.rsplit(".", 1)[0]
     return [
@@ -157,9 +155,9 @@ def _renumbered(
 def with_placements(app: App, assembly: Assembly) -> Assembly:
     """The assembly with each remark's `Afsnit` and `Placeret ud fra`, and the draft's sections."""
     round_id = assembly.round.id
-    with app.db.transaction() as session:
-        sections = db.load_sections(session, round_id)
-        stored = db.placements(session, round_id) if sections else {}
+    with app.uow() as uow:
+        sections = uow.sections.load(round_id)
+        stored = uow.sections.placements(round_id) if sections else {}
     if not sections:
         return assembly
     labels = dict(zip((s.position for s in sections), unique_labels(sections), strict=True))

@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.adapters.db import publication as db
 from flows.adapters.excel_public_sheet import Table, public_sheet, read_public_edits
 from flows.adapters.pdf_bundle import write_bundle
 from flows.adapters.text_spill import TextSpill
@@ -54,11 +53,11 @@ def own_of(rnd: Round) -> Own:
 
 def absorb_public_edits(app: App, round_id: str, log_path: Path) -> int:
     """Save what staff wrote in ``Offentliggørelse`` before the log is rewritten; the count."""
-    with app.db.transaction() as session:
-        added = {(d.place, d.found) for d in db.decisions(session, round_id) if d.added}
+    with app.uow() as uow:
+        added = {(d.place, d.found) for d in uow.publication.decisions(round_id) if d.added}
     decided, cleared = read_public_edits(log_path, added)
-    with app.db.transaction() as session:
-        db.save_decisions(session, round_id, decided, cleared, app.now())
+    with app.uow() as uow:
+        uow.publication.save_decisions(round_id, decided, cleared, app.now())
     return len(decided)
 
 
@@ -66,11 +65,11 @@ def prepare(app: App, assembly: Assembly) -> Prepared:
     """The redacted twin of ``assembly`` and the rows of the sheet that record each redaction."""
     round_id = assembly.round.id
     numbers = [r.number for r in assembly.responses]
-    with app.db.transaction() as session:
-        decisions = db.decisions(session, round_id)
-        senders = db.senders(session, round_id, numbers)
-        persons = db.person_party_names(session, round_id)
-        attachments = db.attachment_texts(session, round_id, numbers)
+    with app.uow() as uow:
+        decisions = uow.publication.decisions(round_id)
+        senders = uow.publication.senders(round_id, numbers)
+        persons = uow.publication.person_party_names(round_id)
+        attachments = uow.publication.attachment_texts(round_id, numbers)
     own = own_of(assembly.round)
     added = [d for d in decisions if d.added]
     terms = [Term(d.found, d.replacement, d.reason, d.place) for d in added if d.decision is Publish.HIDE]

@@ -14,10 +14,11 @@ from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.bootstrap import App
 from flows.core.danish import short_datetime
 from flows.core.model import Kind, OutboxPurpose
+from flows.core.outbox import OutboxItem
 from flows.core.responses import channel, same_text_key
 from flows.core.review import may_answer, review_reason
 from flows.services.judging import IngestContext, Item
-from flows.services.outbox import Queued
+from flows.services.outbox import enqueue
 
 
 def write(uow: UnitOfWork, app: App, ctx: IngestContext, items: list[Item]) -> None:
@@ -43,13 +44,13 @@ def write(uow: UnitOfWork, app: App, ctx: IngestContext, items: list[Item]) -> N
     for item in items:
         if item.kind == Kind.BOUNCE.value and not item.verdict.temporary:
             ids = [*item.verdict.bounced_message_ids, item.parsed.returned_message_id or ""]
-            repo.round_reads.mark_bounced(
+            uow.outbox.mark_bounced(
                 item.round_id,
                 {i.strip("<>") for i in ids if i},
                 {r.lower() for r in item.verdict.bounced_recipients},
             )
     queue_follow_ups(uow, app, ctx, items, response_ids)
-    repo.round_reads.add_events(
+    uow.events.add_many(
         [
             {
                 "round_id": i.round_id,
@@ -195,12 +196,11 @@ def queue_follow_ups(
     Asks which of this slice's senders got a receipt in the last day (at most ``WRITE_EVERY``
     addresses, indexed), so no loop can start and the cost does not grow with the round.
     """
-    reads = uow.responses.round_reads
     senders = {
         i.parsed.from_address for i in items if i.kind == Kind.RESPONSE.value and i.parsed.from_address
     }
-    recent = reads.receipts_since(app.now() - timedelta(days=1), senders)
-    queued: list[Queued] = []
+    recent = uow.outbox.receipts_since(app.now() - timedelta(days=1), senders)
+    queued: list[OutboxItem] = []
     for item, response_id in zip(items, response_ids, strict=True):
         sender = item.parsed.from_address
         answerable = may_answer(
@@ -222,9 +222,9 @@ def queue_follow_ups(
         if sender not in recent:
             recent.add(sender)
             queued.append(
-                Queued(
+                OutboxItem(
                     rnd.id,
-                    OutboxPurpose.RECEIPT.value,
+                    OutboxPurpose.RECEIPT,
                     sender,
                     f"receipt:{rnd.id}:{item.reference}",
                     "receipt",
@@ -239,9 +239,9 @@ def queue_follow_ups(
         rejected = [a for a in item.parsed.attachments if a.is_template and a.problem and not a.remarks]
         if rejected and app.settings.smtp_url is not None:
             queued.append(
-                Queued(
+                OutboxItem(
                     rnd.id,
-                    OutboxPurpose.TEMPLATE_REJECTED.value,
+                    OutboxPurpose.TEMPLATE_REJECTED,
                     sender,
                     f"template_rejected:{rnd.id}:{item.reference}",
                     "template_rejected",
@@ -251,4 +251,4 @@ def queue_follow_ups(
                     auto_submitted="auto-replied",
                 )
             )
-    reads.queue_outbox(queued, app.settings.mail_domain, app.now())
+    enqueue(uow, app, queued)

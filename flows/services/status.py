@@ -31,12 +31,12 @@ WENT_OUT = frozenset({OutboxState.SENT, OutboxState.BOUNCED})
 def round_status(app: App, round_id: str) -> dict[str, Any]:
     with app.uow() as uow:
         repo = uow.responses
-        rnd = repo.round_reads.get_round(round_id)
+        rnd = uow.rounds.get(round_id)
         per_party, on_time, late = _tally(repo.counted_by_party(round_id))
         parties = _parties(uow, round_id, per_party)
         review = repo.review_count(round_id) + repo.quarantined_count(round_id)
         left = left_behind(app.settings.resolved_drop_dir)  # counted in needs_review, as in the log
-        outbox = Counter(f"{purpose}:{state}" for purpose, state in repo.round_reads.outbox_states(round_id))
+        outbox = Counter(f"{purpose}:{state}" for purpose, state in uow.outbox.states(round_id))
         kinds = repo.kind_counts(round_id)
         stands = _where_it_stands(uow, rnd, app.now())
         sections = len(uow.sections.load(round_id))  # the draft's own, read when it was opened
@@ -68,14 +68,13 @@ def record_collected(app: App, round_id: str, **counts: int) -> None:
 
 def _where_it_stands(uow: UnitOfWork, rnd: Round, now: datetime) -> dict[str, Any]:
     """Open or closed, per-party deadlines, the next reminder due, and the last collection."""
-    reads = uow.responses.round_reads
-    extended = reads.extended_deadlines(rnd.id)
+    extended = uow.rounds.extended_deadlines(rnd.id)
     due = sorted(
         when
         for when in (reminder_due_at(rnd.deadline, offset).astimezone(UTC) for offset in rnd.reminders)
         if now < when < rnd.deadline
     )
-    last = reads.last_event_at(rnd.id, "collect", COLLECTED)
+    last = uow.events.last_at(rnd.id, "collect", COLLECTED)
     return {
         "state": "closed" if rnd.closed_at else "open",
         "extended_deadlines": [
@@ -103,8 +102,8 @@ def _tally(rows: list[PartyCount]) -> tuple[dict[int | None, tuple[int, int]], i
 def _parties(
     uow: UnitOfWork, round_id: str, per_party: dict[int | None, tuple[int, int]]
 ) -> list[dict[str, Any]]:
-    states = uow.responses.round_reads.invitation_states(round_id)
-    active = [p for p in uow.responses.round_reads.parties(round_id).values() if p.active]
+    states = {p: set[str](s) for p, s in uow.outbox.invitation_states(round_id).items()}
+    active = [p for p in uow.rounds.party_entries(round_id).values() if p.active]
     found = []
     for party in sorted(active, key=lambda p: danish_key(p.name)):
         counted, with_remarks = per_party.get(party.id, (0, 0))

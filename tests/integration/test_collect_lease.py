@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from flows.adapters.db.lease import Lease, holder_id
 from flows.adapters.db.tables import CollectLeaseRow, RawMessageRow, ResponseRow
 from flows.bootstrap import App, bootstrap
-from flows.services.collecting import CollectRunningError, collector_lease
+from flows.core.errors import CollectRunningError
+from flows.services.collecting import collector_lease
 from flows.settings import Settings
 from tests.support.cli_round import CliRound, personal_data
 

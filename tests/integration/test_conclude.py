@@ -12,15 +12,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from flows.adapters.db.tables import OutboxRow
 from flows.bootstrap import App, bootstrap
-from flows.core.errors import ConclusionDocumentError, RoundNotClosedError
+from flows.core.errors import ConclusionDocumentError, InvitationsWaitingError, RoundNotClosedError
 from flows.services import assembling, closing, concluding, inviting
 from flows.services.opening import open_round
 from flows.settings import Settings
 from tests.integration.test_round_lifecycle import ROUND, collect, deliver, deliver_bytes, set_review_decision
+from tests.support.smtpserver import SmtpTestServer
 
 ROUND_ID = "test-runde"
 AUTHSERV = "mx.kk.example"
@@ -141,3 +143,34 @@ def test_conclude_refuses_an_open_round_and_a_missing_document(tmp_path: Path) -
     with pytest.raises(ConclusionDocumentError):
         concluding.conclude(app, ROUND_ID, tmp_path / "findes-ikke.docx")
     assert _conclusions(app) == []
+
+
+def test_a_deferred_final_note_fails_the_run_in_one_line_and_the_rerun_sends_it_once(
+    tmp_path: Path, database_url: str, smtp_server: SmtpTestServer
+) -> None:
+    """The mail server defers one address: conclude says how many wait (the CLI exits 1 on it, as
+    `invite` does); a rerun after the backoff sends that one only, and then passes."""
+    closed = _closed_round_with_respondents(tmp_path, database_url)
+    settings = closed.settings.model_copy(update={"smtp_url": SecretStr(smtp_server.url)})
+    app = App(settings, closed.database, clock=closed.clock)
+    note = tmp_path / "hoeringsnotat-endelig.docx"
+    note.write_bytes(NOTE)
+    smtp_server.fail_rcpt("borger@privat.example", "451 4.3.0 Mailbox temporarily unavailable")
+
+    first = concluding.conclude(app, ROUND_ID, note)
+    with pytest.raises(InvitationsWaitingError) as waiting:
+        concluding.ensure_all_sent(app, ROUND_ID, first.delivery.sent)
+
+    assert (first.delivery.sent, first.delivery.temp_failed) == (1, 1)
+    assert str(waiting.value).startswith(
+        "1 mail med høringsnotatet venter på at blive sendt, fordi mailserveren bad om at prøve igen "
+        "senere (1 sendt). Kør hoering conclude igen fra "
+    )
+    assert "\n" not in str(waiting.value)
+    app.clock = lambda: datetime.fromisoformat("2025-10-26T09:00:00+02:00")
+    again = concluding.conclude(app, ROUND_ID, note)
+    concluding.ensure_all_sent(app, ROUND_ID, again.delivery.sent)  # nothing waits now
+
+    assert (again.queuing.queued, again.delivery.sent) == (0, 1)
+    delivered = sorted(r for m in smtp_server.received for r in m.rcpt_tos)
+    assert delivered == ["aeldre@raad.example", "borger@privat.example"]

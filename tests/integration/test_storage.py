@@ -12,8 +12,10 @@ from flows.adapters.db.engine import migrate
 from flows.adapters.db.tables import EventRow, OutboxRow, RawMessageRow, RoundRow
 from flows.adapters.ports import Batch, Cursor
 from flows.bootstrap import App
+from flows.core.model import OutboxPurpose
+from flows.core.outbox import OutboxItem
 from flows.services.collecting import store_batch
-from flows.services.outbox import Queued, queue
+from flows.services.outbox import enqueue
 from tests.support.raw_store import add_round, fetched
 
 TABLES = {
@@ -61,13 +63,19 @@ def test_raw_store_is_idempotent_by_sha256_and_uid(any_db_app: App) -> None:
 def test_outbox_rows_are_unique_per_recipient_and_purpose(any_db_app: App) -> None:
     """Queuing the same invitation twice keeps one row with one Message-ID."""
     add_round(any_db_app)
-    item = Queued(
-        "r1", "invitation", "a@x.example", "invitation:r1:1:a@x.example", "invitation", {"party": "A"}
+    item = OutboxItem(
+        "r1",
+        OutboxPurpose.INVITATION,
+        "a@x.example",
+        "invitation:r1:1:a@x.example",
+        "invitation",
+        {"party": "A"},
     )
+    with any_db_app.uow() as uow:
+        assert enqueue(uow, any_db_app, [item]) == 1
+    with any_db_app.uow() as uow:
+        assert enqueue(uow, any_db_app, [item]) == 0
     with any_db_app.db.transaction() as session:
-        assert queue(session, any_db_app, [item]) == 1
-    with any_db_app.db.transaction() as session:
-        assert queue(session, any_db_app, [item]) == 0
         rows = session.scalars(select(OutboxRow)).all()
     assert len(rows) == 1
     assert rows[0].message_id.startswith("<")
@@ -76,8 +84,8 @@ def test_outbox_rows_are_unique_per_recipient_and_purpose(any_db_app: App) -> No
 def test_events_record_the_run(any_db_app: App) -> None:
     """An event carries its round, step, kind and run id."""
     any_db_app.run_id = "run-42"
-    with any_db_app.db.transaction() as session:
-        any_db_app.event(session, "r1", "collect", "stored", count=3)
+    with any_db_app.uow() as uow:
+        uow.events.add("r1", "collect", "stored", count=3)
     with any_db_app.db.transaction() as session:
         event = session.scalars(select(EventRow)).one()
     assert (event.run_id, event.step, event.detail["count"]) == ("run-42", "collect", 3)

@@ -344,6 +344,20 @@ def run_campaign(
     return _Campaign(work, backend, kills, seed, messages, prefect).run()
 
 
+def check_campaign(work: Path, backend: str, *, kills: int) -> None:
+    """The test command's crash test on one backend: ``kills`` kills, each rerun exact.
+
+    The seed is random unless ``HOERING_KILL_SEED`` is set; every failure message carries it.
+    """
+    seed = int(os.environ.get("HOERING_KILL_SEED") or random.SystemRandom().randrange(100_000))
+    report = run_campaign(work, backend, kills, seed=seed, messages=60)
+    summary = report.summary()
+    assert len(report.kills) == kills
+    assert not report.failures, summary
+    # Kills must mostly land while the command runs, or the test tests little.
+    assert summary["kills_while_running"] >= kills // 3, summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=200)

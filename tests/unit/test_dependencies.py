@@ -23,6 +23,7 @@ INDIRECT = {
     "defusedxml": "openpyxl parses workbooks through it when it is installed (test_attachments checks)",
     "tzdata": "zoneinfo's Europe/Copenhagen where the system has no time zone database",
     "pytest-timeout": "a pytest plugin: the `timeout` setting and marker",
+    "pytest-xdist": "a pytest plugin: the test command runs two pytest workers (`-n 2`)",
     "ruff": "a tool the checks run",
     "mypy": "a tool the checks run",
     "types-openpyxl": "type stubs for mypy",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db.tables import EventRow
@@ -22,6 +23,15 @@ class EventRepository(Protocol):
     ) -> None:
         """Record one event; ``detail`` holds counts and ids, never personal data (a detail may be
         named ``at``, as a scheduled run's time is: the event's own time is ``recorded_at``)."""
+        ...
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Many events in one statement (ingest writes one per message): each row holds
+        ``round_id``, ``run_id``, ``step``, ``kind``, ``at`` and ``detail``."""
+        ...
+
+    def last_at(self, round_id: str, step: str, kind: str) -> datetime | None:
+        """When the round last had an event of this step and kind."""
         ...
 
 
@@ -43,3 +53,14 @@ class SqlEventRepository:
         if recorded_at is not None:
             row.at = recorded_at
         self._session.add(row)
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._session.execute(insert(EventRow), rows)
+
+    def last_at(self, round_id: str, step: str, kind: str) -> datetime | None:
+        return self._session.scalar(
+            select(func.max(EventRow.at)).where(
+                EventRow.round_id == round_id, EventRow.step == step, EventRow.kind == kind
+            )
+        )

@@ -22,6 +22,9 @@ from flows.core.outbox import DUE_STATES, Attempt, OutboxItem, OutboxMessage, Wa
 
 _DUE = [s.value for s in DUE_STATES]
 
+# The messages a reply may answer (its In-Reply-To), and a bounce may return.
+THREAD_PURPOSES = (OutboxPurpose.INVITATION, OutboxPurpose.REMINDER, OutboxPurpose.EXTENSION)
+
 
 class OutboxRepository(Protocol):
     """What services may ask of this aggregate; one method per question or bulk statement."""
@@ -60,6 +63,22 @@ class OutboxRepository(Protocol):
 
     def invitation_ids_by_party_name(self, round_id: str) -> dict[str, str]:
         """Party name to the Message-ID of its invitation (the demo answers in its thread)."""
+        ...
+
+    def thread_ids(self) -> list[tuple[str, str, int | None]]:
+        """(round, Message-ID, party) of every invitation, reminder and extension sent."""
+        ...
+
+    def mark_bounced(self, round_id: str, message_ids: set[str], recipients: set[str]) -> None:
+        """The invitations a bounce returns: by Message-ID when known, else by recipient."""
+        ...
+
+    def receipts_since(self, since: datetime, senders: set[str]) -> set[str]:
+        """Which of ``senders`` got a receipt after ``since``."""
+        ...
+
+    def states(self, round_id: str) -> list[tuple[str, str]]:
+        """(purpose, state) of every row of the round."""
         ...
 
 
@@ -207,18 +226,48 @@ class SqlOutboxRepository:
         )
         return {name: message_id for name, message_id in rows}
 
+    def thread_ids(self) -> list[tuple[str, str, int | None]]:
+        sent = self._session.execute(
+            select(OutboxRow.round_id, OutboxRow.message_id, OutboxRow.party_id).where(
+                OutboxRow.purpose.in_([p.value for p in THREAD_PURPOSES])
+            )
+        )
+        return [(r, m, p) for r, m, p in sent]
+
+    def mark_bounced(self, round_id: str, message_ids: set[str], recipients: set[str]) -> None:
+        # Looked up through indexes, never by reading the round's outbox: a round sends a receipt
+        # per response, so that outbox grows with the round and a scan per bounce is quadratic.
+        query = select(OutboxRow).where(
+            OutboxRow.round_id == round_id, OutboxRow.purpose.in_([p.value for p in THREAD_PURPOSES])
+        )
+        if message_ids:
+            query = query.where(
+                OutboxRow.message_id.in_(sorted(message_ids | {f"<{i}>" for i in message_ids}))
+            )
+        elif recipients:
+            query = query.where(OutboxRow.address.in_(sorted(recipients)))
+        else:
+            return
+        for row in self._session.scalars(query):
+            row.state = OutboxState.BOUNCED.value
+
+    def receipts_since(self, since: datetime, senders: set[str]) -> set[str]:
+        if not senders:
+            return set()
+        query = select(OutboxRow.address).where(
+            OutboxRow.address.in_(sorted(senders)),
+            OutboxRow.purpose == OutboxPurpose.RECEIPT.value,
+            OutboxRow.created_at > since,
+        )
+        return set(self._session.scalars(query))
+
+    def states(self, round_id: str) -> list[tuple[str, str]]:
+        rows = self._session.execute(
+            select(OutboxRow.purpose, OutboxRow.state).where(OutboxRow.round_id == round_id)
+        )
+        return [(purpose, state) for purpose, state in rows]
+
     def _row(self, outbox_id: int) -> OutboxRow:
         row = self._seen.get(outbox_id) or self._session.get(OutboxRow, outbox_id)
         assert row is not None, outbox_id
         return row
-
-
-# For code that still holds a Session (assembling, status, ingesting: the responses helper moves
-# them to the unit of work); delete these once nothing imports them.
-def invitation_states(session: Session, round_id: str) -> dict[int, set[str]]:
-    found = SqlOutboxRepository(session).invitation_states(round_id)
-    return {party_id: {state.value for state in states} for party_id, states in found.items()}
-
-
-def sent_at_by_party(session: Session, round_id: str) -> dict[int, datetime]:
-    return SqlOutboxRepository(session).first_sent_at(round_id)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from flows.adapters.db.batches import lock_rounds
 from flows.adapters.db.raw_messages import RawMessageRepository, SqlRawMessages
-from flows.adapters.db.round_reads import RoundReads, SqlRoundReads
 from flows.adapters.db.tables import AttachmentRow, RemarkRow, ResponseRow, RoundRow
 from flows.core.assembly import LazyText
 from flows.core.counting import COUNTING, CountingRule
@@ -100,10 +99,6 @@ class PartyCount(NamedTuple):
 class ResponseRepository(RawMessageRepository, Protocol):
     """What services may ask of this aggregate; one method per question or bulk statement."""
 
-    # Reads of rounds, parties, the outbox and events these services need, until the rounds
-    # and outbox repositories offer them (``flows.adapters.db.round_reads``).
-    round_reads: RoundReads
-
     def earlier(self, message_ids: set[str]) -> list[tuple[str, str, int, str]]:
         """(round, Message-ID, id, full text) of responses with these ids, newest number first."""
         ...
@@ -159,7 +154,6 @@ class ResponseRepository(RawMessageRepository, Protocol):
 class SqlResponseRepository(SqlRawMessages):
     def __init__(self, session: Session) -> None:
         self._session = session
-        self.round_reads: RoundReads = SqlRoundReads(session)
 
     def earlier(self, message_ids: set[str]) -> list[tuple[str, str, int, str]]:
         rows = self._session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +12,19 @@ from sqlalchemy.orm import Session
 from flows.adapters.db.tables import PartyRow, ResponseRow, RoundRow
 from flows.core.errors import UnknownRoundError
 from flows.core.model import Kind, LatePolicy, NoteLayout, Party, Round, RoundSpec, named_party
+
+
+@dataclass(frozen=True, slots=True)
+class PartyEntry:
+    """A party with whether it is still on the round's list (a removed one keeps its name)."""
+
+    id: int
+    round_id: str
+    name: str
+    emails: tuple[str, ...]
+    domains: tuple[str, ...]
+    extended_until: datetime | None
+    active: bool
 
 
 class RoundRepository(Protocol):
@@ -50,6 +64,14 @@ class RoundRepository(Protocol):
 
     def answered_party_ids(self, round_id: str) -> set[int]:
         """The parties of the round with at least one counted response."""
+        ...
+
+    def party_entries(self, round_id: str | None = None) -> dict[int, PartyEntry]:
+        """Every party (active or not), of one round or of all."""
+        ...
+
+    def extended_deadlines(self, round_id: str) -> list[tuple[str, datetime | None]]:
+        """The active parties with a deadline of their own: (name, until)."""
         ...
 
 
@@ -128,6 +150,27 @@ class SqlRoundRepository:
             )
         )
         return {r for r in rows if r is not None}
+
+    def party_entries(self, round_id: str | None = None) -> dict[int, PartyEntry]:
+        query = select(PartyRow)
+        if round_id is not None:
+            query = query.where(PartyRow.round_id == round_id)
+        return {
+            p.id: PartyEntry(
+                p.id, p.round_id, p.name, tuple(p.emails), tuple(p.domains), p.extended_until, p.active
+            )
+            for p in self._session.scalars(query)
+        }
+
+    def extended_deadlines(self, round_id: str) -> list[tuple[str, datetime | None]]:
+        rows = self._session.execute(
+            select(PartyRow.name, PartyRow.extended_until).where(
+                PartyRow.round_id == round_id,
+                PartyRow.active.is_(True),
+                PartyRow.extended_until.is_not(None),
+            )
+        ).all()
+        return [(name, until) for name, until in rows]
 
     def _row(self, round_id: str) -> RoundRow:
         row = self._session.get(RoundRow, round_id)

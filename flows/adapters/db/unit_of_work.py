@@ -21,9 +21,11 @@ from typing import Protocol, Self
 
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.conclusion import ConclusionRepository, SqlConclusionRepository
 from flows.adapters.db.events import EventRepository, SqlEventRepository
 from flows.adapters.db.notes import NoteRepository, SqlNoteRepository
 from flows.adapters.db.outbox import OutboxRepository, SqlOutboxRepository
+from flows.adapters.db.publication import PublicationRepository, SqlPublicationRepository
 from flows.adapters.db.record import RecordRepository, SqlRecordRepository
 from flows.adapters.db.responses import ResponseRepository, SqlResponseRepository
 from flows.adapters.db.rounds import RoundRepository, SqlRoundRepository
@@ -72,6 +74,16 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def publication(self) -> PublicationRepository:
+        """The public version's senders, attachment texts and staff's decisions."""
+        ...
+
+    @property
+    def conclusion(self) -> ConclusionRepository:
+        """Who is mailed the final note."""
+        ...
+
+    @property
     def dialect(self) -> str:
         """The database, "sqlite" or "postgresql": a few bulk statements differ."""
         ...
@@ -97,6 +109,8 @@ class SqlUnitOfWork:
     events: EventRepository
     sections: SectionRepository
     records: RecordRepository
+    publication: PublicationRepository
+    conclusion: ConclusionRepository
 
     def __init__(self, db: Database, run_id: str = "cli") -> None:
         self._db = db
@@ -116,6 +130,8 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(session, self._run_id)
         self.sections = SqlSectionRepository(session)
         self.records = SqlRecordRepository(session)
+        self.publication = SqlPublicationRepository(session)
+        self.conclusion = SqlConclusionRepository(session)
         return self
 
     def __exit__(

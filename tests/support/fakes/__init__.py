@@ -9,9 +9,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tests.support.fakes.conclusion import FakeConclusionRepository
 from tests.support.fakes.events import FakeEventRepository
 from tests.support.fakes.notes import FakeNoteRepository
 from tests.support.fakes.outbox import FakeOutboxRepository
+from tests.support.fakes.publication import FakePublicationRepository
 from tests.support.fakes.records import FakeRecordRepository
 from tests.support.fakes.responses import FakeResponseRepository
 from tests.support.fakes.rounds import FakeRoundRepository
@@ -33,7 +35,8 @@ class FakeUnitOfWork:
         self.events = FakeEventRepository()
         self.sections = FakeSectionRepository()
         self.records = FakeRecordRepository(self.responses, self.rounds, self.outbox, self.events)
-        self.responses.round_reads.event_log = self.events
+        self.publication = FakePublicationRepository()
+        self.conclusion = FakeConclusionRepository()
         self.commits = 0
 
     def __call__(self) -> Self:

@@ -31,5 +31,18 @@ class FakeEventRepository:
     ) -> None:
         self.added.append(FakeEvent(round_id, step, kind, recorded_at, dict(detail)))
 
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            detail = dict(row.get("detail") or {})
+            self.added.append(FakeEvent(row["round_id"], row["step"], row["kind"], row.get("at"), detail))
+
+    def last_at(self, round_id: str, step: str, kind: str) -> datetime | None:
+        times = [
+            e.at
+            for e in self.added
+            if (e.round_id, e.step, e.kind) == (round_id, step, kind) and e.at is not None
+        ]
+        return max(times, default=None)
+
     def kinds(self) -> list[str]:
         return [event.kind for event in self.added]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from flows.adapters.db.outbox import THREAD_PURPOSES
 from flows.core.model import OutboxPurpose, OutboxState
 from flows.core.outbox import DUE_STATES, Attempt, OutboxItem, OutboxMessage, Waiting
 
@@ -131,6 +132,54 @@ class FakeOutboxRepository:
             for row in self._of(round_id, OutboxPurpose.INVITATION)
             if row.item.party_id is not None
         }
+
+    def thread_ids(self) -> list[tuple[str, str, int | None]]:
+        return [
+            (r.item.round_id, r.message_id, r.item.party_id)
+            for r in self.rows.values()
+            if r.item.purpose in THREAD_PURPOSES
+        ]
+
+    def mark_bounced(self, round_id: str, message_ids: set[str], recipients: set[str]) -> None:
+        ids = message_ids | {f"<{i}>" for i in message_ids}
+        for r in self.rows.values():
+            if r.item.round_id != round_id or r.item.purpose not in THREAD_PURPOSES:
+                continue
+            if (message_ids and r.message_id in ids) or (not message_ids and r.item.address in recipients):
+                r.state = OutboxState.BOUNCED
+
+    def receipts_since(self, since: datetime, senders: set[str]) -> set[str]:
+        return {
+            r.item.address
+            for r in self.rows.values()
+            if r.item.address in senders and r.item.purpose == OutboxPurpose.RECEIPT and r.created_at > since
+        }
+
+    def states(self, round_id: str) -> list[tuple[str, str]]:
+        return [
+            (r.item.purpose.value, r.state.value) for r in self.rows.values() if r.item.round_id == round_id
+        ]
+
+    def add_sent(
+        self,
+        round_id: str,
+        purpose: OutboxPurpose,
+        address: str,
+        party_id: int | None,
+        *,
+        sent_at: datetime | None = None,
+    ) -> FakeOutboxRow:
+        """For tests: a message that went out before the test starts (an invitation)."""
+        row_id = len(self.rows) + 1
+        key = f"{purpose.value}:{round_id}:{address}:{row_id}"
+        item = OutboxItem(round_id, purpose, address, key, purpose.value, {}, party_id=party_id)
+        at = sent_at or datetime(2025, 1, 1, tzinfo=UTC)
+        message_id = f"<{row_id}@hoering.invalid>"
+        row = FakeOutboxRow(
+            row_id, item, message_id, at, state=OutboxState.SENT, sent_at=sent_at, payload=item.payload()
+        )
+        self.rows[row_id], self._by_key[key] = row, row_id
+        return row
 
     def _of(self, round_id: str, purpose: OutboxPurpose) -> list[FakeOutboxRow]:
         return [r for r in self.rows.values() if r.item.round_id == round_id and r.item.purpose == purpose]

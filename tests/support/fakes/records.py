@@ -169,10 +169,8 @@ class FakeRecordRepository:
     def _party_name(self, party_id: int | None) -> str | None:
         if party_id is None:
             return None
-        if party_id in self._rounds.parties:
-            return self._rounds.parties[party_id].party.name
-        entry = self._responses.round_reads.party_entries.get(party_id)
-        return entry.name if entry else None
+        stored = self._rounds.parties.get(party_id)
+        return stored.party.name if stored else None
 
     def _link(self, r: dict[str, Any]) -> RawLink:
         raw = self._responses.raws.get(r.get("raw_message_id") or 0) or {}

@@ -18,12 +18,11 @@ from flows.adapters.ports import Cursor
 from flows.core.counting import is_counted
 from flows.core.model import Decision, Kind, RawState
 from flows.core.review import REVIEW_KINDS
-from tests.support.fakes.round_reads import FakeRoundReads
 
 
 class FakeResponseRepository:
     def __init__(self) -> None:
-        self.round_reads = FakeRoundReads()
+        self.next_number: dict[str, int] = {}
         self.raws: dict[int, dict[str, Any]] = {}
         self.cursors: dict[str, Cursor] = {}
         self.rows: dict[int, dict[str, Any]] = {}
@@ -117,7 +116,9 @@ class FakeResponseRepository:
         self.locked.append(sorted(round_ids))
 
     def take_numbers(self, round_id: str, count: int) -> int:
-        return self.round_reads.take_numbers(round_id, count)
+        start = self.next_number.get(round_id, 1)
+        self.next_number[round_id] = start + count
+        return start
 
     def insert_responses(self, rows: list[dict[str, Any]]) -> list[int]:
         ids = []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flows.adapters.db.rounds import PartyEntry
 from flows.core.errors import UnknownRoundError
 from flows.core.model import Party, Round, RoundSpec, named_party
 
@@ -95,6 +97,35 @@ class FakeRoundRepository:
 
     def answered_party_ids(self, round_id: str) -> set[int]:
         return set(self.answered.get(round_id, set()))
+
+    def party_entries(self, round_id: str | None = None) -> dict[int, PartyEntry]:
+        return {
+            party_id: PartyEntry(
+                s.party.id, s.party.round_id, s.party.name, s.party.emails, s.party.domains,
+                s.party.extended_until, s.active,
+            )
+            for party_id, s in self.parties.items()
+            if round_id in (None, s.party.round_id)
+        }  # fmt: skip
+
+    def extended_deadlines(self, round_id: str) -> list[tuple[str, datetime | None]]:
+        return [(p.name, p.extended_until) for p in self.active_parties(round_id) if p.extended_until]
+
+    def add_round(self, rnd: Round) -> None:
+        """For tests: a round as it is stored, without a round file."""
+        self.rounds[rnd.id] = rnd
+
+    def add_party(
+        self, round_id: str, name: str, emails: Sequence[str], *, active: bool = True, **extra: object
+    ) -> Party:
+        """For tests: one party of a round (``domains``, ``extended_until`` may be given)."""
+        party_id = len(self.parties) + 1
+        domains = extra.get("domains", ())
+        until = extra.get("extended_until")
+        assert isinstance(domains, tuple) and (until is None or isinstance(until, datetime))
+        party = Party(party_id, round_id, name, tuple(emails), domains, until)
+        self.parties[party_id] = _StoredParty(party, party_id, active)
+        return party
 
     def inactive_names(self, round_id: str) -> list[str]:
         """For tests: the parties a later round file dropped."""

@@ -14,7 +14,7 @@ import pytest
 
 from flows.adapters.ports import Batch, FetchedMessage
 from flows.bootstrap import App
-from flows.core.model import LatePolicy, PartySpec, RoundSpec
+from flows.core.model import LatePolicy, OutboxPurpose, PartySpec, RoundSpec
 from flows.settings import Settings
 from tests.factories import OPENS as ROUND_OPENS
 from tests.factories import make_round
@@ -101,11 +101,11 @@ PARTIES = {
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
     fake = FakeUnitOfWork()
-    reads = fake.responses.round_reads
-    reads.add_round(ROUND)
+    fake.rounds.add_round(ROUND)
     for name, address in PARTIES.items():
-        party = reads.add_party(ROUND.id, name, (address,))
-        reads.add_sent(ROUND.id, "invitation", address, party.id, sent_at=ROUND_OPENS + timedelta(hours=1))
+        party = fake.rounds.add_party(ROUND.id, name, (address,))
+        sent_at = ROUND_OPENS + timedelta(hours=1)
+        fake.outbox.add_sent(ROUND.id, OutboxPurpose.INVITATION, address, party.id, sent_at=sent_at)
     return fake
 
 

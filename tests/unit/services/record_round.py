@@ -10,8 +10,17 @@ from tests.unit.services.conftest import NOW, ROUND, batch, mail
 
 
 def assembled_round(app: App, uow: FakeUnitOfWork) -> None:
-    """Three responses stored and parsed (one from an unknown sender) and the outputs of an assemble."""
+    """Three responses stored and parsed (one from an unknown sender) and the outputs of an assemble.
+
+    The invitations the world sent before are kept as the outbox keeps what it sends: a file each.
+    """
     uow.rounds.rounds[ROUND.id] = ROUND
+    for row in uow.outbox.rows.values():
+        if row.item.round_id == ROUND.id and row.location is None:
+            kept = app.settings.outbox_dir / f"{row.id:04d}.eml"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes(f"Message-ID: {row.message_id}\r\n\r\nHermed udkastet.\r\n".encode())
+            row.location = str(kept)
     collecting.store_batch(
         app,
         batch(

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from flows.adapters.excel_log import write_log
 from flows.bootstrap import App
-from flows.core.model import Decision, Kind, OutboxState, PartyStatus
+from flows.core.model import Decision, Kind, OutboxPurpose, OutboxState, PartyStatus
 from flows.services import assembling, collecting, ingesting
 from tests.support.fakes import FakeUnitOfWork
 from tests.unit.services.conftest import ROUND, batch, mail
@@ -21,11 +21,10 @@ def _ingest(app: App, *messages: bytes) -> None:
 
 def test_each_party_gets_its_tick_list_status(app: App, uow: FakeUnitOfWork) -> None:
     """Remarks, no remarks, an invitation that bounced, and silence: the four statuses."""
-    reads = uow.responses.round_reads
-    quiet = reads.add_party(ROUND.id, "Stille Forening", ("stille@forening.example",))
-    reads.add_sent(ROUND.id, "invitation", "stille@forening.example", quiet.id)
-    red_barnet = next(o for o in reads.outbox if o["address"] == "info@redbarnet.example")
-    red_barnet["state"] = OutboxState.BOUNCED.value
+    quiet = uow.rounds.add_party(ROUND.id, "Stille Forening", ("stille@forening.example",))
+    uow.outbox.add_sent(ROUND.id, OutboxPurpose.INVITATION, "stille@forening.example", quiet.id)
+    red_barnet = next(o for o in uow.outbox.rows.values() if o.item.address == "info@redbarnet.example")
+    red_barnet.state = OutboxState.BOUNCED
     _ingest(
         app,
         mail("hr@kk.example", "Vi savner en tidsplan for indsatsen.", message_id="1@hr"),

@@ -26,7 +26,7 @@ def _sent_by_file_mailer(app: App, uow: FakeUnitOfWork, tmp_path: Path) -> bytes
         ROUND.id, OutboxPurpose.INVITATION, "hr@kk.example", "invitation:hr", "invitation", {}, 1
     )
     uow.outbox.add([item], domain="kk.example", at=NOW)
-    (row,) = uow.outbox.rows.values()
+    (row,) = [r for r in uow.outbox.rows.values() if r.item.dedupe_key == "invitation:hr"]
     message = EmailMessage()
     message["Message-ID"], message["Subject"] = row.message_id, "Høring over strategien"
     message.set_content("Kære Handicaprådet\n\nHermed høringsbrevet.\n")
@@ -77,9 +77,14 @@ def test_a_message_sent_to_the_outbox_folder_is_in_the_case_file_as_the_bytes_wr
 
     report = export(app, ROUND.id, tmp_path / "esdh")
 
-    (sent,) = [d for d in _manifest(report.folder) if d["direction"] == "Udgående"]
-    assert sent["file"] == "udgaaende/0001-invitation.eml"
+    outgoing = [d for d in _manifest(report.folder) if d["direction"] == "Udgående"]
+    sent = outgoing[-1]  # in sending order: it went out after the world's invitations
+    assert sent["file"] == f"udgaaende/{len(outgoing):04d}-invitation.eml"
     assert (report.folder / sent["file"]).read_bytes() == written
+    # and the world's own invitations are their kept files too, not a new rendering
+    earlier = sorted(uow.outbox.of_purpose(OutboxPurpose.INVITATION), key=lambda r: r.id)[:-1]
+    for doc, row in zip(outgoing[:-1], earlier, strict=True):
+        assert (report.folder / doc["file"]).read_bytes() == Path(row.location or "").read_bytes()
     assert (sent["title"], sent["party"]) == ("Høringsbrev til Handicaprådet", "Handicaprådet")
 
 

@@ -24,7 +24,7 @@ def test_a_parsed_batch_becomes_numbered_matched_responses(app: App, uow: FakeUn
     )
 
     rows = sorted(uow.responses.rows.values(), key=lambda r: r["number"])
-    parties = uow.responses.round_reads.party_entries
+    parties = uow.rounds.party_entries()
     assert (report.processed, report.responses, report.set_aside) == (2, 2, 0)
     assert [(r["reference"], r["kind"], parties[r["party_id"]].name) for r in rows] == [
         (f"{ROUND.id}-0001", Kind.RESPONSE, "Handicaprådet"),
@@ -36,11 +36,9 @@ def test_a_parsed_batch_becomes_numbered_matched_responses(app: App, uow: FakeUn
     ]
     assert {r["state"] for r in uow.responses.raws.values()} == {RawState.PROCESSED}
     assert [r.reference for r in uow.responses.counted(ROUND.id)] == [f"{ROUND.id}-0001", f"{ROUND.id}-0002"]
-    receipts = [
-        o["address"] for o in uow.responses.round_reads.outbox if o["purpose"] == OutboxPurpose.RECEIPT
-    ]
+    receipts = [o.item.address for o in uow.outbox.of_purpose(OutboxPurpose.RECEIPT)]
     assert receipts == ["hr@kk.example", "aeldre@kk.example"]
-    assert [e["kind"] for e in uow.responses.round_reads.events] == [Kind.RESPONSE, Kind.RESPONSE]
+    assert [e.kind for e in uow.events.added if "response" in e.detail] == [Kind.RESPONSE, Kind.RESPONSE]
 
 
 def test_a_copy_under_the_same_message_id_is_a_linked_duplicate(app: App, uow: FakeUnitOfWork) -> None:
@@ -90,7 +88,7 @@ def test_an_unknown_sender_is_listed_for_review_uncounted_and_unanswered(
     assert row["party_id"] is None
     assert row["review_reason"].startswith("Ukendt afsender: someone@elsewhere.example")
     assert list(uow.responses.counted(ROUND.id)) == []
-    assert [o for o in uow.responses.round_reads.outbox if o["purpose"] == OutboxPurpose.RECEIPT] == []
+    assert uow.outbox.of_purpose(OutboxPurpose.RECEIPT) == []
 
 
 def test_a_message_that_keeps_failing_is_quarantined_after_max_attempts(

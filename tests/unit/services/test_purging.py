@@ -75,8 +75,9 @@ def test_an_exported_round_past_its_date_loses_its_files_and_texts_and_keeps_the
     assert len(uow.responses.rows) == 3  # the rows stay, so the counts do
     sizes = sum(r["size"] for r in uow.responses.raws.values())
     assert (purged["responses"], purged["raw_messages"], purged["raw_bytes"]) == (3, 3, sizes)
-    # the round's note and log, and the case file's folder and zip
-    assert (purged["output_files"], purged["files_removed_now"]) == (4, 3 + 4)
+    # the round's note and log, and the case file's folder and zip; the 3 raw files and the 3
+    # invitations the outbox kept
+    assert (purged["output_files"], purged["files_removed_now"]) == (4, 3 + 3 + 4)
     started, done = [e for e in uow.events.added if e.step == "purge"]
     assert (started.kind, done.kind) == ("purge_started", "purged")
     assert done.detail == {k: v for k, v in purged.items() if k != "files_removed_now"}
@@ -103,7 +104,7 @@ def test_the_intent_is_recorded_before_any_file_goes_and_the_texts_go_last(
 
     purge(app)
 
-    assert len(seen) == 7
+    assert len(seen) == 3 + 3 + 4  # raw files, kept invitations, outputs
     assert set(map(repr, seen)) == {repr((["purge_started"], [], True))}
     assert [e.kind for e in uow.events.added if e.step == "purge"] == ["purge_started", "purged"]
     assert uow.records.erased == [ROUND.id]
