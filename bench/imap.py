@@ -14,7 +14,8 @@ import sys
 import time
 import uuid
 
-from flows.adapters.imap_source import ImapSource, parse_fetch, uid_set
+from flows.adapters.imap_source import ImapSource
+from flows.adapters.imap_wire import parse_fetch, uid_set
 
 HOST, PORT, USER, PASSWORD = "127.0.0.1", 10143, "hoering@test.invalid", "secret"
 

@@ -17,14 +17,12 @@ Why it is built this way (intake-reliability.md §3.1, §5, §6 cases 1, 2, 4, 2
 
 from __future__ import annotations
 
-import contextlib
 import imaplib
 import logging
-import re
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import partial
 from types import TracebackType
 from typing import Self
@@ -37,6 +35,7 @@ from flows.adapters.imap_folders import (
     same_folder,
     wire_name,
 )
+from flows.adapters.imap_wire import SIZE, UID, answered_for, close_quietly, parse_fetch, text_of, uid_set
 from flows.adapters.oauth import (
     AccessToken,
     TokenEndpointUnreachable,
@@ -61,20 +60,6 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 # Messages larger than this are streamed in chunks of STREAM_CHUNK rather than fetched in a batch.
 STREAM_ABOVE = 8 * 1024 * 1024
 STREAM_CHUNK = 4 * 1024 * 1024
-
-_FETCH_HEAD = re.compile(rb"^\s*\d+\s+\(")
-_UID = re.compile(rb"\bUID\s+(\d+)", re.IGNORECASE)
-_SIZE = re.compile(rb"\bRFC822\.SIZE\s+(\d+)", re.IGNORECASE)
-_INTERNALDATE = re.compile(
-    rb'\bINTERNALDATE\s+"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"',
-    re.IGNORECASE,
-)
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
-    )
-}
 
 
 class MailSourceError(RuntimeError):
@@ -169,7 +154,7 @@ class ImapSource:
         try:
             conn.logout()
         except (imaplib.IMAP4.error, OSError):
-            _close(conn)
+            close_quietly(conn)
 
     def _connect(self) -> imaplib.IMAP4:
         try:
@@ -206,7 +191,7 @@ class ImapSource:
         except imaplib.IMAP4.error as exc:
             if self._token is not None:
                 raise MailAuthError(explain_refusal("IMAP", self.user, self._token)) from exc
-            msg = f"IMAP-login afvist for {self.user}@{self.host}: {_text(exc)}"
+            msg = f"IMAP-login afvist for {self.user}@{self.host}: {text_of(exc)}"
             raise MailAuthError(msg) from exc
         except OSError as exc:
             raise MailServerError(f"IMAP-forbindelsen fejlede ved login: {exc}") from exc
@@ -218,7 +203,7 @@ class ImapSource:
         self._name_folders(conn)
         typ, data = self._call(conn.select, self._folder_wire)
         if typ != "OK":
-            msg = f"IMAP-mappen {self.folder!r} kan ikke åbnes: {_text(data)}"
+            msg = f"IMAP-mappen {self.folder!r} kan ikke åbnes: {text_of(data)}"
             raise MailSourceError(msg)
         _typ, validity = self._call(conn.response, "UIDVALIDITY")  # untagged [UIDVALIDITY n] of SELECT
         value = validity[-1] if validity else None
@@ -263,7 +248,7 @@ class ImapSource:
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            _close(conn)
+            close_quietly(conn)
 
     @property
     def conn(self) -> imaplib.IMAP4:
@@ -305,7 +290,7 @@ class ImapSource:
     def _new_uids(self, last: int) -> list[int]:
         typ, data = self._call(self.conn.uid, "SEARCH", "UID", f"{last + 1}:*")
         if typ != "OK":
-            raise MailServerError(f"UID SEARCH fejlede: {_text(data)}")
+            raise MailServerError(f"UID SEARCH fejlede: {text_of(data)}")
         found = {int(tok) for line in data if line for tok in line.split() if tok.isdigit()}
         return sorted(uid for uid in found if uid > last)  # "n:*" also returns the top UID < n
 
@@ -333,10 +318,10 @@ class ImapSource:
             part = f"BODY.PEEK[]<{offset}.{self.stream_chunk}>"
             typ, data = self._call(self.conn.uid, "FETCH", str(uid), f"(UID {part})")
             if typ != "OK":
-                raise MailServerError(f"UID FETCH (del af stor besked) fejlede: {_text(data)}")
+                raise MailServerError(f"UID FETCH (del af stor besked) fejlede: {text_of(data)}")
             found = parse_fetch(data).get(uid)
             if found is None:
-                if offset and _answered_for(uid, data):  # an empty string: the end, exactly
+                if offset and answered_for(uid, data):  # an empty string: the end, exactly
                     return
                 raise MailServerError(f"UID {uid} forsvandt, mens den blev hentet; prøves igen")
             chunk = found[0]
@@ -349,17 +334,17 @@ class ImapSource:
     def _sizes(self, chunk: Sequence[int]) -> dict[int, int]:
         typ, data = self._call(self.conn.uid, "FETCH", uid_set(chunk), "(UID RFC822.SIZE)")
         if typ != "OK":
-            raise MailServerError(f"UID FETCH (størrelse) fejlede: {_text(data)}")
+            raise MailServerError(f"UID FETCH (størrelse) fejlede: {text_of(data)}")
         sizes: dict[int, int] = {}
         for line in data:
-            if isinstance(line, bytes) and (u := _UID.search(line)) and (s := _SIZE.search(line)):
+            if isinstance(line, bytes) and (u := UID.search(line)) and (s := SIZE.search(line)):
                 sizes[int(u.group(1))] = int(s.group(1))
         return sizes
 
     def _fetch_items(self, uids: Sequence[int], part: str) -> dict[int, tuple[bytes, datetime | None]]:
         typ, data = self._call(self.conn.uid, "FETCH", uid_set(uids), f"(UID INTERNALDATE {part})")
         if typ != "OK":
-            raise MailServerError(f"UID FETCH fejlede: {_text(data)}")
+            raise MailServerError(f"UID FETCH fejlede: {text_of(data)}")
         return parse_fetch(data)
 
     def _message(self, uid: int, data: bytes, when: datetime | None) -> FetchedMessage:
@@ -422,7 +407,7 @@ class ImapSource:
             return
         typ, data = self._call(self.conn.create, self._processed_wire)
         if typ != "OK":
-            log.warning("CREATE %s: %s", self.processed_folder, _text(data))
+            log.warning("CREATE %s: %s", self.processed_folder, text_of(data))
 
     def _move(self, uids: str) -> None:
         target = self._processed_wire
@@ -442,84 +427,6 @@ class ImapSource:
             log.info("server has neither MOVE nor UIDPLUS; copied and flagged \\Deleted only")
 
 
-# ---------------------------------------------------------------------------------------------
-# helpers (module level so the benchmark and tests can use them)
-
-
-def uid_set(uids: Sequence[int]) -> str:
-    """Sorted UIDs as compact ranges ("1:4,7,9:10"), so a chunk stays one short command line."""
-    ordered = sorted(set(uids))
-    if not ordered:
-        return ""
-    ranges: list[str] = []
-    start = prev = ordered[0]
-    for uid in [*ordered[1:], None]:
-        if uid is not None and uid == prev + 1:
-            prev = uid
-            continue
-        ranges.append(str(start) if start == prev else f"{start}:{prev}")
-        if uid is not None:
-            start = prev = uid
-    return ",".join(ranges)
-
-
-def parse_fetch(data: Sequence[object]) -> dict[int, tuple[bytes, datetime | None]]:
-    """imaplib's FETCH answer → {uid: (literal, INTERNALDATE)}.
-
-    A message arrives as a tuple (attributes-before-literal, literal) followed by a bytes item
-    with whatever attributes the server put after the literal; UID may be on either side.
-    """
-    result: dict[int, tuple[bytes, datetime | None]] = {}
-    items = list(data)
-    for index, item in enumerate(items):
-        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], bytes)):
-            continue
-        meta = item[0]
-        after = items[index + 1] if index + 1 < len(items) else b""
-        if isinstance(after, bytes) and not _FETCH_HEAD.match(after):
-            meta += b" " + after
-        found = _UID.search(meta)
-        if found is None or not isinstance(item[1], bytes):
-            continue
-        result[int(found.group(1))] = (item[1], parse_internaldate(meta))
-    return result
-
-
-def parse_internaldate(meta: bytes) -> datetime | None:
-    """INTERNALDATE as an aware datetime (imaplib's helper returns local-time tuples)."""
-    found = _INTERNALDATE.search(meta)
-    if found is None:
-        return None
-    day, mon, year, hh, mm, ss, sign, oh, om = found.groups()
-    month = _MONTHS.get(mon.decode().lower())
-    if month is None:
-        return None
-    offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == b"-" else 1)
-    return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=timezone(offset))
-
-
-def _answered_for(uid: int, data: Sequence[object]) -> bool:
-    """Whether a FETCH answer names ``uid`` (a part past the end comes back as ``""``, no literal)."""
-    return any(
-        isinstance(line, bytes) and (m := _UID.search(line)) and int(m.group(1)) == uid for line in data
-    )
-
-
 def _check(typ: str, data: Sequence[object], what: str) -> None:
     if typ != "OK":
-        raise MailSourceError(f"{what}: {_text(data)}")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return " ".join(_text(v) for v in value if v)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, BaseException):
-        return _text(value.args[0]) if value.args else type(value).__name__
-    return str(value)
-
-
-def _close(conn: imaplib.IMAP4) -> None:
-    with contextlib.suppress(imaplib.IMAP4.error, OSError):
-        conn.shutdown()
+        raise MailSourceError(f"{what}: {text_of(data)}")

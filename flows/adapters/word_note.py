@@ -2,7 +2,7 @@
 
 The note is composed as a stream of plain ``Para`` blocks (the quality gate checks the facts
 gathered on the way, so it judges exactly what is written). Each block is rendered to
-WordprocessingML as it comes and spilled to a temporary file; python-docx writes the document
+WordprocessingML as it comes (``word_docx``) and spilled to a temporary file; python-docx writes the document
 around a marker paragraph, and the body is streamed into ``word/document.xml`` in its place.
 The note of a national round (millions of paragraphs) therefore never exists in memory as
 paragraphs, one XML string or an lxml tree, each of which costs gigabytes at 1,000,000 responses;
@@ -15,25 +15,32 @@ note is appended), otherwise python-docx's default template. Wording lives in co
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import tomllib
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import IO, Any
-from xml.sax.saxutils import escape
 
 import docx
-from docx.enum.style import WD_STYLE_TYPE
-from docx.oxml import parse_xml
-from docx.oxml.ns import qn
 
 from flows.adapters.files import write_atomically
+from flows.adapters.word_docx import (
+    HEADING1,
+    HEADING2,
+    QUOTE,
+    SUBTITLE,
+    TITLE,
+    Para,
+    Run,
+    ensure_styles,
+    page_numbers,
+    para_xml,
+    save_with_body,
+    set_language,
+)
 from flows.adapters.word_note_sections import compose_by_section, compose_changes_by_section
 from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
 from flows.core.danish import (
@@ -48,19 +55,6 @@ from flows.core.model import LatePolicy, NoteLayout, PartyStatus
 from flows.core.quality import NoteFacts, QualityReport, Quotes, check_note, clean_text
 from flows.resources import required
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-LANGUAGE = "da-DK"
-
-# Built-in style ids (locale independent) and the names Word knows them by.
-TITLE, SUBTITLE, HEADING1, HEADING2, QUOTE = "Title", "Subtitle", "Heading1", "Heading2", "Quote"
-STYLE_NAMES = {
-    TITLE: "Title",
-    SUBTITLE: "Subtitle",
-    HEADING1: "Heading 1",
-    HEADING2: "Heading 2",
-    QUOTE: "Quote",
-}
-
 
 @cache
 def phrases() -> dict[str, dict[str, str]]:
@@ -72,26 +66,6 @@ def phrases() -> dict[str, dict[str, str]]:
 
 def _say(group: str, key: str, **values: object) -> str:
     return Template(phrases()[group][key]).substitute({k: str(v) for k, v in values.items()})
-
-
-@dataclass(frozen=True)
-class Run:
-    text: str
-    bold: bool = False
-    highlight: bool = False
-
-
-@dataclass
-class Para:
-    """One paragraph of the note: a style id and its runs; ``\n`` in a run is a line break."""
-
-    runs: list[Run]
-    style: str | None = None
-    boxed: bool = False
-
-    @classmethod
-    def of(cls, text: str, style: str | None = None, *, bold: bool = False) -> Para:
-        return cls([Run(text, bold=bold)], style)
 
 
 @dataclass
@@ -320,128 +294,12 @@ def _changes_section(c: _Compose, assembly: Assembly) -> None:
         c.add(_say("text", "change_item", party=clean_text(m.party), number=m.number, change=change))
 
 
-# --------------------------------------------------------------------------------------- rendering
-
-
-def _run_xml(run: Run) -> str:
-    props = ("<w:b/>" if run.bold else "") + ('<w:highlight w:val="yellow"/>' if run.highlight else "")
-    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
-    lines = run.text.split("\n")
-    body = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
-    return f"<w:r>{rpr}{body}</w:r>"
-
-
-_BOX = (
-    '<w:pBdr><w:top w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
-    '<w:left w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
-    '<w:bottom w:val="single" w:sz="12" w:space="4" w:color="C00000"/>'
-    '<w:right w:val="single" w:sz="12" w:space="4" w:color="C00000"/></w:pBdr>'
-    '<w:shd w:val="clear" w:color="auto" w:fill="FFF2CC"/>'
-)
-
-
-def _para_xml(para: Para) -> str:
-    ppr = ""
-    if para.style or para.boxed:
-        style = f'<w:pStyle w:val="{para.style}"/>' if para.style else ""
-        ppr = f"<w:pPr>{style}{_BOX if para.boxed else ''}</w:pPr>"
-    return f"<w:p>{ppr}{''.join(_run_xml(r) for r in para.runs)}</w:p>"
+# --------------------------------------------------------------------------------------- writing
 
 
 def _quality_box(report: QualityReport) -> list[Para]:
     title = Para([Run(_say("text", "quality_title"), bold=True)], boxed=True)
     return [title] + [Para([Run("• " + problem)], boxed=True) for problem in report.problems]
-
-
-# The paragraph python-docx writes where the body goes; replaced while the file is zipped.
-_MARKER = "hoering-note-body-5d1e9c"
-_PARAGRAPH_START = re.compile(rb"<w:p[ >]")
-_CHUNK = 1 << 20
-
-
-def _save_with_body(doc: Any, target: Path, lead: Sequence[Para], body: IO[str]) -> None:
-    """Save ``doc`` to ``target`` with ``lead`` and then ``body`` (paragraph XML) in the marker's place."""
-    doc.add_paragraph(_MARKER)
-    skeleton = io.BytesIO()
-    doc.save(skeleton)
-    with zipfile.ZipFile(skeleton) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename != "word/document.xml":
-                out.writestr(item, data)
-                continue
-            head, tail = _split_at_marker(data)
-            with out.open(item.filename, "w", force_zip64=True) as document:
-                document.write(head)
-                document.write("".join(map(_para_xml, lead)).encode("utf-8"))
-                body.seek(0)
-                while chunk := body.read(_CHUNK):
-                    document.write(chunk.encode("utf-8"))
-                document.write(tail)
-
-
-def _split_at_marker(document: bytes) -> tuple[bytes, bytes]:
-    at = document.index(_MARKER.encode())
-    start = [m.start() for m in _PARAGRAPH_START.finditer(document, 0, at)][-1]
-    end = document.index(b"</w:p>", at) + len(b"</w:p>")
-    return document[:start], document[end:]
-
-
-def _ensure_styles(doc: Any) -> None:
-    """A letterhead may lack the built-in styles; add those the note uses (Word fills in their look)."""
-    present = {s.style_id for s in doc.styles}
-    for style_id, name in STYLE_NAMES.items():
-        if style_id not in present:
-            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-            style.element.set(qn("w:styleId"), style_id)
-            if style_id.startswith("Heading"):
-                # outline level makes the heading show in the navigation pane and the PDF outline
-                level = int(style_id[-1]) - 1
-                ppr = style.element.get_or_add_pPr()
-                ppr.append(parse_xml(f'<w:outlineLvl xmlns:w="{W_NS}" w:val="{level}"/>'))
-
-
-def _set_language(doc: Any) -> None:
-    """Danish as the document language, so Word spell-checks and reads it aloud as Danish."""
-    styles = doc.styles.element
-    defaults = styles.find(qn("w:docDefaults"))
-    if defaults is None:
-        defaults = parse_xml(f'<w:docDefaults xmlns:w="{W_NS}"/>')
-        styles.insert(0, defaults)
-    rpr_default = defaults.find(qn("w:rPrDefault"))
-    if rpr_default is None:
-        rpr_default = parse_xml(f'<w:rPrDefault xmlns:w="{W_NS}"/>')
-        defaults.insert(0, rpr_default)
-    rpr = rpr_default.find(qn("w:rPr"))
-    if rpr is None:
-        rpr = parse_xml(f'<w:rPr xmlns:w="{W_NS}"/>')
-        rpr_default.append(rpr)
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = parse_xml(f'<w:lang xmlns:w="{W_NS}"/>')
-        rpr.append(lang)
-    lang.set(qn("w:val"), LANGUAGE)
-    doc.core_properties.language = LANGUAGE
-
-
-def _page_numbers(doc: Any) -> None:
-    """A PAGE field in the footer, unless the letterhead's footer already numbers its pages."""
-    for section in doc.sections:
-        footer = section.footer
-        footer.is_linked_to_previous = False
-        element = footer._element
-        if "PAGE" in "".join(element.xpath(".//w:instrText/text() | .//w:fldSimple/@w:instr")):
-            continue
-        element.append(
-            parse_xml(
-                f'<w:p xmlns:w="{W_NS}"><w:pPr><w:jc w:val="center"/></w:pPr>'
-                f'<w:r><w:t xml:space="preserve">{escape(_say("text", "page"))}</w:t></w:r>'
-                '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-                '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
-                '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
-                '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
-            )
-        )
 
 
 LEAD = 2  # the title and the subtitle: the quality box goes right under them, on the first page
@@ -459,7 +317,7 @@ def write_note(assembly: Assembly, path: Path, *, letterhead: Path | None = None
             if len(lead) < LEAD:
                 lead.append(para)
             else:
-                body.write(_para_xml(para))
+                body.write(para_xml(para))
 
         facts, placeholders = compose_into(assembly, emit)
         report = check_note(assembly, facts, include_late=assembly.round.late_policy is LatePolicy.FLAG)
@@ -467,11 +325,11 @@ def write_note(assembly: Assembly, path: Path, *, letterhead: Path | None = None
         if report.problems:
             lead.extend(_quality_box(report))
         doc = docx.Document(str(letterhead)) if letterhead is not None else docx.Document()
-        _ensure_styles(doc)
-        _set_language(doc)
+        ensure_styles(doc)
+        set_language(doc)
         doc.core_properties.title = f"{_say('headings', 'title')} – {clean_text(assembly.round.title)}"
-        _page_numbers(doc)
-        write_atomically(path, lambda tmp: _save_with_body(doc, tmp, lead, body))
+        page_numbers(doc, _say("text", "page"))
+        write_atomically(path, lambda tmp: save_with_body(doc, tmp, lead, body))
     return report
 
 

@@ -8,13 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from flows.adapters.imap_source import (
-    ImapSource,
-    MailAuthError,
-    MailServerError,
-    parse_internaldate,
-    uid_set,
-)
+from flows.adapters.imap_source import ImapSource, MailAuthError, MailServerError
+from flows.adapters.imap_wire import parse_internaldate, uid_set
 from flows.adapters.ports import Batch, Cursor
 from tests.integration.conftest import ImapMailbox
 from tests.support.faultproxy import FaultProxy
