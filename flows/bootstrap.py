@@ -102,10 +102,8 @@ class App:
         return open_source(self.settings.inbox(), self.settings, known=self._stored_maildir_names)
 
     def _stored_maildir_names(self) -> set[str]:
-        from flows.adapters.db.maildir_names import stored_maildir_names
-
-        with self.db.transaction() as session:
-            return stored_maildir_names(session)
+        with self.uow() as uow:
+            return uow.batches.stored_maildir_names()
 
     def drop(self) -> MailSource:
         self.settings.resolved_drop_dir.mkdir(parents=True, exist_ok=True)

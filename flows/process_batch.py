@@ -16,7 +16,6 @@ from typing import Any
 
 from prefect import flow, runtime
 
-from flows.adapters.db.batches import stored_files
 from flows.core.errors import HoeringError
 from flows.runtime import get_app
 from flows.services import ingesting
@@ -38,8 +37,8 @@ def batch_run_name() -> str:
 def check_readable(raw_ids: list[int], now: str | None) -> int:
     """How many of the batch's messages wait; raises when this worker cannot read one of them."""
     app = get_app(now)
-    with app.db.transaction() as session:
-        files = stored_files(session, raw_ids)
+    with app.uow() as uow:
+        files = uow.batches.waiting_files(raw_ids)
     unreadable = [raw_id for raw_id, path in files if not os.access(path, os.R_OK)]
     if unreadable:
         raise BatchUnreadableError(

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from flows.adapters.db.batches import batch_outcome
 from flows.core.errors import HoeringError
 from flows.core.tags import round_tag
 from flows.runtime import get_app
@@ -159,8 +158,8 @@ def run_on_pool(
 
 def _outcome(raw_ids: list[int], now: str | None) -> dict[str, Any]:
     app = get_app(now)
-    with app.db.transaction() as session:
-        outcome = batch_outcome(session, raw_ids)
+    with app.uow() as uow:
+        outcome = uow.batches.outcome(raw_ids)
     return {
         "processed": outcome.processed,
         "responses": outcome.responses,

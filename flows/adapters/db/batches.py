@@ -9,12 +9,15 @@
 * ``stored_files`` and ``batch_outcome``: what a ``process-batch`` run checks before it starts,
   and what the collect that started it reads back afterwards (from the database every worker
   shares, not from the run's result, which lives on the worker's machine).
+
+Flows reach these through ``uow.batches`` (``BatchRepository``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -88,3 +91,39 @@ def batch_outcome(session: Session, raw_ids: list[int]) -> BatchOutcome:
     )
     outcome.problems = [f"besked {row_id}: {error}" for row_id, error in errors]
     return outcome
+
+
+def stored_maildir_names(session: Session) -> set[str]:
+    """The Maildir file names stored already, so the Maildir source does not read them twice."""
+    query = select(RawMessageRow.source_name).where(RawMessageRow.source == "maildir")
+    return set(session.scalars(query))
+
+
+class BatchRepository(Protocol):
+    """A batch's raw messages, as a worker checks them and the collect reads them back."""
+
+    def waiting_files(self, raw_ids: list[int]) -> list[tuple[int, str]]:
+        """(id, path) of the batch's messages still waiting to be processed."""
+        ...
+
+    def outcome(self, raw_ids: list[int]) -> BatchOutcome:
+        """The batch's messages as the database has them now."""
+        ...
+
+    def stored_maildir_names(self) -> set[str]:
+        """Maildir file names already stored (any round)."""
+        ...
+
+
+class SqlBatchRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def waiting_files(self, raw_ids: list[int]) -> list[tuple[int, str]]:
+        return stored_files(self._session, raw_ids)
+
+    def outcome(self, raw_ids: list[int]) -> BatchOutcome:
+        return batch_outcome(self._session, raw_ids)
+
+    def stored_maildir_names(self) -> set[str]:
+        return stored_maildir_names(self._session)

@@ -21,6 +21,7 @@ from typing import Protocol, Self
 
 from sqlalchemy.orm import Session
 
+from flows.adapters.db.batches import BatchRepository, SqlBatchRepository
 from flows.adapters.db.conclusion import ConclusionRepository, SqlConclusionRepository
 from flows.adapters.db.events import EventRepository, SqlEventRepository
 from flows.adapters.db.notes import NoteRepository, SqlNoteRepository
@@ -84,6 +85,11 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def batches(self) -> BatchRepository:
+        """A batch's raw messages: what a worker checks, what the collect reads back."""
+        ...
+
+    @property
     def dialect(self) -> str:
         """The database, "sqlite" or "postgresql": a few bulk statements differ."""
         ...
@@ -111,6 +117,7 @@ class SqlUnitOfWork:
     records: RecordRepository
     publication: PublicationRepository
     conclusion: ConclusionRepository
+    batches: BatchRepository
 
     def __init__(self, db: Database, run_id: str = "cli") -> None:
         self._db = db
@@ -132,6 +139,7 @@ class SqlUnitOfWork:
         self.records = SqlRecordRepository(session)
         self.publication = SqlPublicationRepository(session)
         self.conclusion = SqlConclusionRepository(session)
+        self.batches = SqlBatchRepository(session)
         return self
 
     def __exit__(

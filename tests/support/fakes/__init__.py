@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tests.support.fakes.batches import FakeBatchRepository
 from tests.support.fakes.conclusion import FakeConclusionRepository
 from tests.support.fakes.events import FakeEventRepository
 from tests.support.fakes.notes import FakeNoteRepository
@@ -37,6 +38,7 @@ class FakeUnitOfWork:
         self.records = FakeRecordRepository(self.responses, self.rounds, self.outbox, self.events)
         self.publication = FakePublicationRepository()
         self.conclusion = FakeConclusionRepository()
+        self.batches = FakeBatchRepository(self.responses)
         self.commits = 0
 
     def __call__(self) -> Self:
