@@ -414,22 +414,22 @@ def _output_stages(product: stages_mod.Product, work: Path) -> list[Stage]:
         return found
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
-    cells = stages_mod.log_cells(assembly)
-    log_floor = from_floor(floors.excel_floor(cells, out / "floor-log.xlsx"))
+    # the floors' inputs (every cell, every paragraph) are built in a child process: they must
+    # not count in the product's peak memory measured here
+    log_floor = from_floor(stages_mod.floor_in_child(product, "log", out / "floor-log.xlsx"))
 
     def log() -> int:
         stages_mod.write_log(assembly, out / "hoeringslog.xlsx")
-        return len(cells)
+        return log_floor.items
 
     log_stage = timed("excel_log", log)
     finish(log_stage, log_floor.wall_s)
-    paragraphs = stages_mod.note_paragraphs(assembly)
-    note_floor = from_floor(floors.word_floor(paragraphs, out / "floor-note.docx"))
+    note_floor = from_floor(stages_mod.floor_in_child(product, "note", out / "floor-note.docx"))
     problems: list[str] = []
 
     def note() -> int:
         problems.extend(stages_mod.write_note(product, assembly, out / "hoeringsnotat.docx"))
-        return len(paragraphs)
+        return note_floor.items
 
     note_stage = timed("word_note", note)
     note_stage.detail["quality_problems"] = problems[:5]

@@ -184,3 +184,28 @@ def write_note(product: Product, assembly: Any, path: Path) -> list[str]:
 
     report = write(assembly, path, letterhead=letterhead(product.app(COLLECT_NOW)))
     return list(report.problems)
+
+
+def floor_in_child(product: Product, kind: str, path: Path) -> Any:
+    """The log's (``kind="log"``) or the note's floor, its input built in a spawned child process
+    from the same database: the cells and paragraphs (a copy of every text at 1M) then never
+    count in the product's peak memory, which this process measures."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        job = pool.submit(_floor_child, product.corpus, product.data_dir, product.database_url, kind, path)
+        return job.result()
+
+
+def _floor_child(corpus: CorpusInfo, data_dir: Path, database_url: str | None, kind: str, path: Path) -> Any:
+    from bench import floors
+
+    product = Product(corpus, data_dir, database_url)
+    try:
+        assembly = build_assembly(product)
+        if kind == "log":
+            return floors.excel_floor(log_cells(assembly), path)
+        return floors.word_floor(note_paragraphs(assembly), path)
+    finally:
+        product.close()

@@ -10,35 +10,25 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.adapters.db.responses import Counted, Review
+from flows.adapters.db.responses import Review
 from flows.adapters.db.rounds import PartyEntry
 from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.drop_source import left_behind
 from flows.adapters.excel_edits import read_staff_edits
 from flows.adapters.excel_log import write_log
 from flows.adapters.pdf_bundle import write_bundle
-from flows.adapters.text_spill import TextsById, TextSpill
+from flows.adapters.text_spill import TextSpill
 from flows.adapters.word_note import write_note
 from flows.bootstrap import App
-from flows.core.assembly import (
-    Assembly,
-    LazyText,
-    PartyLine,
-    RemarkLine,
-    ResponseLine,
-    ReviewLine,
-    StaffEdits,
-    resolve,
-)
-from flows.core.campaigns import group_campaigns
+from flows.core.assembly import Assembly, PartyLine, ReviewLine, StaffEdits
 from flows.core.counting import party_status
 from flows.core.danish import danish_key
-from flows.core.model import Channel, Decision, PartyStatus
-from flows.core.numbering import renumber
+from flows.core.model import Decision
 from flows.core.outputs import output_paths
 from flows.core.review import kind_after, read_decision
 from flows.resources import resource
 from flows.services import publishing
+from flows.services.assembly_read import PartyTally, read_counted
 from flows.services.chain import attach_chain
 from flows.services.placing import prepare_placements, with_placements
 from flows.services.purging import ensure_not_purged
@@ -150,104 +140,13 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
         repo = uow.responses
         rnd = uow.rounds.get(round_id)
         parties = uow.rounds.party_entries(round_id)
-        counted = [
-            row._replace(text=spill.put(resolve(row.text)), full_text=_whole(spill, row.full_text, row.text))
-            for row in repo.counted(round_id, whole=not summary)
-        ]
-        attachments = {} if summary else repo.attachment_names([r.id for r in counted])
-        campaigns = {} if summary else group_campaigns(_texts(counted))
-        responses = _response_lines(counted, parties, attachments, campaigns)
-        remarks = [] if summary else _remark_lines(uow, round_id, counted, parties, spill)
+        # numbered 1, 2, 3 … as the outputs show them; the stored numbers stay the references
+        read = read_counted(uow, round_id, parties, spill, uow.notes.for_round(round_id), summary=summary)
         review = [_review_line(r, parties) for r in repo.review_rows(round_id)]
         review.extend(_quarantined(uow, round_id))
         review.extend(drop_review_lines(app))
-        notes = uow.notes.for_round(round_id)
-        party_lines = _party_lines(uow, round_id, parties, counted)
-    # the outputs number the counted responses 1, 2, 3 …; the stored numbers stay the references
-    return renumber(Assembly(rnd, app.now(), party_lines, responses, remarks, review, notes))
-
-
-def _whole(spill: TextSpill, full_text: str | LazyText, text: str | LazyText) -> str | LazyText:
-    """The whole body, spilled only where the note's trimmed quote left something out."""
-    whole, shown = resolve(full_text), resolve(text)
-    return spill.put(whole) if whole.strip() and whole.strip() != shown.strip() else ""
-
-
-def _texts(counted: list[Counted]) -> TextsById:
-    """What campaign grouping compares: the texts of counted responses with remarks."""
-    return TextsById({r.id: r.text for r in counted if not r.no_remarks})
-
-
-def _response_lines(
-    counted: list[Counted],
-    parties: dict[int, PartyEntry],
-    attachments: dict[int, list[str]],
-    campaigns: dict[int, str],
-) -> list[ResponseLine]:
-    members: dict[str, list[Counted]] = {}
-    for row in counted:
-        if row.id in campaigns:
-            members.setdefault(campaigns[row.id], []).append(row)
-    # One tuple of names per campaign, shared by its members: a campaign of k responses must
-    # cost k names, not k × k.
-    names = {key: tuple(_party_name(m, parties) for m in group) for key, group in members.items()}
-    lines = []
-    for row in counted:
-        key = campaigns.get(row.id)
-        lines.append(
-            ResponseLine(
-                number=row.number,
-                reference=row.reference,
-                party=_party_name(row, parties),
-                sender=row.sender,
-                received_at=row.received_at,
-                channel=Channel(row.channel),
-                late=row.late,
-                subject=row.subject,
-                content=row.text,
-                full_content=row.full_text,
-                attachments=tuple(attachments.get(row.id, [])),
-                no_remarks=row.no_remarks,
-                campaign=key,
-                campaign_size=len(members[key]) if key else 1,
-                campaign_parties=names[key] if key else (),
-            )
-        )
-    return lines
-
-
-def _party_name(row: Counted, parties: dict[int, PartyEntry]) -> str:
-    party = parties.get(row.party_id) if row.party_id is not None else None
-    return party.name if party else (row.sender_display or row.sender or "Ukendt afsender")
-
-
-def _remark_lines(
-    uow: UnitOfWork,
-    round_id: str,
-    counted: list[Counted],
-    parties: dict[int, PartyEntry],
-    spill: TextSpill,
-) -> list[RemarkLine]:
-    by_response = {r.id: r for r in counted}
-    lines = []
-    for response_id, number, section, text, proposal in uow.responses.remarks(round_id):
-        response = by_response.get(response_id)
-        if response is None:
-            continue
-        lines.append(
-            RemarkLine(
-                number,
-                response.number,
-                _party_name(response, parties),
-                sys.intern(section),  # a template's headings repeat in every answer
-                spill.put(text),
-                proposal,
-                response.late,
-            )
-        )
-    order = {r.number: i for i, r in enumerate(counted)}
-    lines.sort(key=lambda m: (order[m.response_number], int(m.number.split(".")[1])))
-    return lines
+        party_lines = _party_lines(uow, round_id, parties, read.tallies)
+    return Assembly(rnd, app.now(), party_lines, read.responses, read.remarks, review, read.notes)
 
 
 def _review_line(row: Review, parties: dict[int, PartyEntry]) -> ReviewLine:
@@ -257,7 +156,7 @@ def _review_line(row: Review, parties: dict[int, PartyEntry]) -> ReviewLine:
         row.received_at,
         row.sender or row.sender_display,
         row.subject,
-        row.review_reason or "",
+        sys.intern(row.review_reason or ""),  # a few reasons, repeated on every set-aside item
         hint,
         row.decision or "",
         hint if row.decision == Decision.INCLUDE else "",
@@ -283,32 +182,23 @@ def _quarantined(uow: UnitOfWork, round_id: str) -> list[ReviewLine]:
 
 
 def _party_lines(
-    uow: UnitOfWork, round_id: str, parties: dict[int, PartyEntry], counted: list[Counted]
+    uow: UnitOfWork, round_id: str, parties: dict[int, PartyEntry], tallies: dict[int, PartyTally]
 ) -> list[PartyLine]:
     invited = uow.outbox.first_sent_at(round_id)
     states = {p: set[str](s) for p, s in uow.outbox.invitation_states(round_id).items()}
-    own: dict[int, list[Counted]] = {}
-    for row in counted:
-        if row.party_id is not None:
-            own.setdefault(row.party_id, []).append(row)
     lines = []
     for party in parties.values():
         if not party.active:
             continue
-        mine = own.get(party.id, [])
+        mine = tallies.get(party.id, PartyTally())
         lines.append(
             PartyLine(
                 party.name,
                 tuple(party.emails),
                 invited.get(party.id),
-                _status(mine, states.get(party.id, set())),
-                len(mine),
-                max((r.received_at for r in mine), default=None),
+                party_status(mine.responses, mine.with_remarks, states.get(party.id, set())),
+                mine.responses,
+                mine.latest,
             )
         )
     return sorted(lines, key=lambda p: danish_key(p.name))
-
-
-def _status(own: list[Counted], invitation_states: set[str]) -> PartyStatus:
-    with_remarks = sum(1 for r in own if not r.no_remarks)
-    return party_status(len(own), with_remarks, invitation_states)

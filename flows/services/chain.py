@@ -26,5 +26,7 @@ def attach_chain(app: App, round_id: str, assembly: Assembly) -> None:
         found = file_sha256(Path(path)) if path else None
         typed_in = response.channel is Channel.MANUAL
         stored.append(StoredLink(response.number, recorded, found, typed_in=typed_in))
-    assembly.responses = [replace(r, sha256=files.get(r.number, ("", ""))[0]) for r in assembly.responses]
+    responses = assembly.responses  # in place: a second list of a million lines would set the peak
+    for index, r in enumerate(responses):
+        responses[index] = replace(r, sha256=files.get(r.number, ("", ""))[0])
     assembly.stored = tuple(stored)

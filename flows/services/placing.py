@@ -153,7 +153,8 @@ def _renumbered(
 
 
 def with_placements(app: App, assembly: Assembly) -> Assembly:
-    """The assembly with each remark's `Afsnit` and `Placeret ud fra`, and the draft's sections."""
+    """The assembly with each remark's `Afsnit` and `Placeret ud fra`, and the draft's sections
+    (its remarks list is updated in place)."""
     round_id = assembly.round.id
     with app.uow() as uow:
         sections = uow.sections.load(round_id)
@@ -165,13 +166,12 @@ def with_placements(app: App, assembly: Assembly) -> Assembly:
     texts = {
         basis: basis_text(Placement(None, basis)) for basis in (Basis.STAFF, Basis.GENERAL, Basis.SINGLE)
     }
-    remarks = []
-    for m in assembly.remarks:
+    remarks = assembly.remarks  # changed in place: a national round's remarks are not copied
+    for index, m in enumerate(remarks):
         p = stored.get(stored_remark_number(m.reference) or m.number if m.reference else m.number)
         if p is None:
-            remarks.append(m)
             continue
         shown = texts[p.basis] if p.basis in texts else basis_text(p)
         section = label_of(p, labels) if own_sections else m.section
-        remarks.append(dataclasses.replace(m, section=section, placed_by=shown, placed_at=p.section))
+        remarks[index] = dataclasses.replace(m, section=section, placed_by=shown, placed_at=p.section)
     return dataclasses.replace(assembly, remarks=remarks, sections=tuple(sections))

@@ -7,7 +7,7 @@ in pages; status counts in SQL. ``counted_clause`` is the SQL form of ``core.cou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from flows.adapters.db.batches import lock_rounds
 from flows.adapters.db.raw_messages import RawMessageRepository, SqlRawMessages
+from flows.adapters.db.response_stream import ReceiptRemark, counted_remarks
 from flows.adapters.db.tables import AttachmentRow, RemarkRow, ResponseRow, RoundRow
 from flows.core.assembly import LazyText
 from flows.core.counting import COUNTING, CountingRule
@@ -123,8 +124,9 @@ class ResponseRepository(RawMessageRepository, Protocol):
     def insert_remarks(self, rows: list[dict[str, Any]]) -> None: ...
 
     def remark_numbers(self, round_id: str) -> set[str]: ...
-    def review_rows(self, round_id: str) -> list[Review]:
-        """Items with a review reason, of the kinds ``Til gennemsyn`` lists, in receipt order."""
+    def review_rows(self, round_id: str) -> Iterable[Review]:
+        """Items with a review reason, of the kinds ``Til gennemsyn`` lists, in receipt order
+        (streamed: consume inside the unit of work)."""
         ...
 
     def review_item(self, round_id: str, reference: str) -> ReviewItem | None: ...
@@ -144,6 +146,10 @@ class ResponseRepository(RawMessageRepository, Protocol):
     def attachment_names(self, response_ids: list[int]) -> dict[int, list[str]]: ...
     def remarks(self, round_id: str) -> Iterator[RemarkRecord]:
         """Every remark of the round, streamed."""
+        ...
+
+    def counted_remarks(self, round_id: str) -> Iterator[ReceiptRemark]:
+        """Remarks of counted responses in their responses' receipt order, then position, streamed."""
         ...
 
     def counted_by_party(self, round_id: str) -> list[PartyCount]: ...
@@ -197,7 +203,7 @@ class SqlResponseRepository(SqlRawMessages):
     def remark_numbers(self, round_id: str) -> set[str]:
         return set(self._session.scalars(select(RemarkRow.number).where(RemarkRow.round_id == round_id)))
 
-    def review_rows(self, round_id: str) -> list[Review]:
+    def review_rows(self, round_id: str) -> Iterator[Review]:
         # Column tuples, not ORM objects: a national round has hundreds of thousands of these.
         query = (
             select(*(getattr(ResponseRow, name) for name in Review._fields))
@@ -209,7 +215,7 @@ class SqlResponseRepository(SqlRawMessages):
             .order_by(ResponseRow.received_at, ResponseRow.number)
             .execution_options(yield_per=STREAM_ROWS)
         )
-        return [Review._make(row) for row in self._session.execute(query)]
+        return (Review._make(row) for row in self._session.execute(query))
 
     def review_item(self, round_id: str, reference: str) -> ReviewItem | None:
         row = self._session.scalars(
@@ -268,6 +274,9 @@ class SqlResponseRepository(SqlRawMessages):
         ).where(RemarkRow.round_id == round_id)
         query = query.execution_options(yield_per=STREAM_ROWS)
         return (RemarkRecord._make(row) for row in self._session.execute(query))
+
+    def counted_remarks(self, round_id: str) -> Iterator[ReceiptRemark]:
+        return counted_remarks(self._session, round_id, counted_clause())
 
     def counted_by_party(self, round_id: str) -> list[PartyCount]:
         rows = self._session.execute(

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flows.adapters.db.raw_messages import QuarantinedRaw, StoredRaw
+from flows.adapters.db.response_stream import ReceiptRemark
 from flows.adapters.db.responses import Counted, PartyCount, RemarkRecord, Review, ReviewItem
 from flows.adapters.ports import Cursor
 from flows.core.counting import is_counted
@@ -213,6 +214,22 @@ class FakeResponseRepository:
             for r in self.remark_rows
             if r["round_id"] == round_id
         )
+
+    def counted_remarks(self, round_id: str) -> Iterator[ReceiptRemark]:
+        order = {r["id"]: i for i, r in enumerate(self._counted_rows(round_id))}
+        mine = [r for r in self.remark_rows if r["round_id"] == round_id and r["response_id"] in order]
+        mine.sort(key=lambda r: (order[r["response_id"]], r.get("position", 0)))
+        for r in mine:
+            response = self.rows[r["response_id"]]
+            yield ReceiptRemark(
+                r["response_id"],
+                response["received_at"],
+                response["number"],
+                r["number"],
+                r["section"],
+                r["text"],
+                r["proposal"],
+            )
 
     def counted_by_party(self, round_id: str) -> list[PartyCount]:
         groups: dict[tuple[int | None, bool], list[int]] = {}

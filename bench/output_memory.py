@@ -1,0 +1,126 @@
+"""Peak resident memory of each output stage, each in a fresh process (``python -m bench.output_memory``).
+
+``prepare N DIR`` generates a corpus and ingests it into a kept data dir (and database);
+``measure DIR`` then runs each output stage (the assembly read, the log, the note, the public
+version) in its own fresh interpreter and prints its ``ru_maxrss``, so no figure carries memory
+that an earlier stage, the bench's own inputs or the corpus generator left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STAGES = ("assembly", "log", "note", "public")
+
+
+def _product(work: Path) -> Any:
+    from bench import stages as stages_mod
+    from bench.corpus import CorpusInfo
+
+    meta = json.loads((work / "output-memory.json").read_text())
+    fields: dict[str, Any] = {k: (Path(v) if k in _PATHS else v) for k, v in meta["corpus"].items()}
+    corpus = CorpusInfo(**fields)
+    return stages_mod.Product(corpus, work / "data", meta["database_url"])
+
+
+_PATHS = {"out_dir", "maildir", "truth", "round_file"}
+
+
+def prepare(n: int, work: Path, database_url: str | None) -> None:
+    from dataclasses import asdict
+
+    from bench import stages as stages_mod
+    from bench.corpus import generate
+
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = generate(n, work / "corpus")
+    product = stages_mod.Product(corpus, work / "data", database_url)
+    stages_mod.open_round(product)
+    stages_mod.invite(product, {})
+    stages_mod.ingest(product, stages_mod.IngestResult(), time.perf_counter)
+    product.close()
+    meta: dict[str, Any] = {
+        "corpus": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(corpus).items()},
+        "database_url": database_url,
+    }
+    (work / "output-memory.json").write_text(json.dumps(meta, default=str))
+
+
+def run_stage(stage: str, work: Path) -> dict[str, Any]:
+    """One output stage in this (fresh) process: what it took and the process's peak."""
+    from bench import stages as stages_mod
+
+    product = _product(work)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    app = product.app(stages_mod.COLLECT_NOW)
+    round_id = product.corpus.round_id
+    wall, cpu = time.perf_counter(), time.process_time()
+    if stage == "assembly":
+        from flows.services.assembling import build_assembly
+
+        build_assembly(app, round_id)
+    elif stage == "log":
+        from flows.adapters.excel_log import write_log
+        from flows.services.assembling import build_assembly
+
+        write_log(build_assembly(app, round_id), out / "log.xlsx")
+    elif stage == "note":
+        from flows.adapters.word_note import write_note
+        from flows.services.assembling import build_assembly, letterhead
+
+        write_note(build_assembly(app, round_id), out / "note.docx", letterhead=letterhead(app))
+    elif stage == "public":
+        from flows.services import publishing
+        from flows.services.assembling import build_assembly, letterhead
+
+        prepared = publishing.prepare(app, build_assembly(app, round_id))
+        publishing.write_public(app, prepared, out, letterhead(app))
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    result = {
+        "stage": stage,
+        "wall_s": round(time.perf_counter() - wall, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    product.close()
+    return result
+
+
+def measure(work: Path, stages: tuple[str, ...] = STAGES) -> list[dict[str, Any]]:
+    found = []
+    for stage in stages:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.output_memory", "stage", stage, str(work)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            found.append({"stage": stage, "error": done.stderr.strip().splitlines()[-1:]})
+        else:
+            found.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(json.dumps(found[-1]), file=sys.stderr, flush=True)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[0] == "prepare":
+        prepare(int(args[1]), Path(args[2]), args[3] if len(args) > 3 else None)
+    elif args[0] == "stage":
+        print(json.dumps(run_stage(args[1], Path(args[2]))))
+    else:
+        print(json.dumps(measure(Path(args[1]), tuple(args[2:]) or STAGES), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
