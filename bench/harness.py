@@ -361,7 +361,7 @@ def _ingest_stages(product: stages_mod.Product, result: stages_mod.IngestResult)
     fetch.peak_rss_mb, fetch.stage_rss_mb = ingest.peak_rss_mb, ingest.stage_rss_mb
     process = Stage(
         "ingest:process",
-        wall_s=ingest.wall_s - result.fetch_s,
+        wall_s=result.process_s,  # fetching overlaps it (services.overlap)
         cpu_s=ingest.cpu_s - result.fetch_cpu_s,
         items=result.processed,
     )

@@ -70,11 +70,11 @@ MAIL_POLICY = _MemoPolicy()
 
 def headers_of(msg: Message) -> ParsedMessage:
     """The parsed header fields of a message (or of its header block alone); bodies are not read."""
-    headers = _header_dict(msg)
+    headers, order, full = _read_headers(msg)
     parsed = empty_message()
     parsed.headers = headers
     # Order across header names matters for sender trust (A-R above or below our Received).
-    parsed.header_order = [str(name).strip().lower() for name, _ in msg.raw_items()][: MAX_HEADER_VALUES * 10]
+    parsed.header_order = order[: MAX_HEADER_VALUES * 10]
 
     def first(name: str) -> str:
         values = headers.get(name, [])
@@ -83,7 +83,6 @@ def headers_of(msg: Message) -> ParsedMessage:
     parsed.message_id = message_id(first("message-id"))
     parsed.subject = one_line(decode_header_text(first("subject")))
     # address headers are read whole (the dict keeps 10,000 chars), bounded by _addresses
-    full = _address_values(msg)
     _fill_from(parsed, full.get("from", []))
     parsed.to = _addresses(parsed, "To", full.get("to", []))
     parsed.cc = _addresses(parsed, "Cc", full.get("cc", []))
@@ -95,28 +94,29 @@ def headers_of(msg: Message) -> ParsedMessage:
     return parsed
 
 
-def _header_dict(msg: Message) -> dict[str, list[str]]:
-    """Lower-cased name → unfolded values, topmost first, bounded in count and length."""
-    headers: dict[str, list[str]] = {}
-    for name, value in msg.raw_items():
-        values = headers.setdefault(str(name).strip().lower(), [])
-        if len(values) < MAX_HEADER_VALUES:
-            values.append(unfold(str(value))[:MAX_HEADER_CHARS])
-    return headers
-
-
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to")
 
 
-def _address_values(msg: Message) -> dict[str, list[str]]:
+def _read_headers(msg: Message) -> tuple[dict[str, list[str]], list[str], dict[str, list[str]]]:
+    """One pass over the raw header block (the stdlib's parsed values are never asked for).
+
+    Returns lower-cased name → unfolded values (topmost first, bounded in count and length),
+    the names in order, and the address headers' values unfolded but not cut.
+    """
+    headers: dict[str, list[str]] = {}
+    order: list[str] = []
     found: dict[str, list[str]] = {}
     for name, value in msg.raw_items():
         key = str(name).strip().lower()
+        order.append(key)
+        values = headers.setdefault(key, [])
+        if len(values) >= MAX_HEADER_VALUES:
+            continue
+        text = unfold(str(value))
+        values.append(text[:MAX_HEADER_CHARS])
         if key in _ADDRESS_HEADERS:
-            values = found.setdefault(key, [])
-            if len(values) < MAX_HEADER_VALUES:
-                values.append(unfold(str(value)))
-    return found
+            found.setdefault(key, []).append(text)
+    return headers, order, found
 
 
 def unfold(value: str) -> str:

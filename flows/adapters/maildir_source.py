@@ -115,7 +115,9 @@ def _delivery_time(file_name: str, mtime: float | None) -> tuple[datetime | None
 
 def _topmost_received(data: bytes) -> datetime | None:
     try:
-        headers = BytesHeaderParser().parsebytes(data[: 256 * 1024])
+        # Only the header block goes to the parser: ``headersonly`` still line-splits (and
+        # copies) all the bytes it is fed, which was a fifth of the fetch stage's CPU.
+        headers = BytesHeaderParser().parsebytes(header_block(data[: 256 * 1024]))
         received = headers.get_all("Received") or []
     except Exception:
         return None
@@ -129,3 +131,13 @@ def _topmost_received(data: bytes) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+def header_block(data: bytes) -> bytes:
+    """``data`` up to and including the first blank line (all of it when there is none).
+
+    The cut is never before the parser's own end of the headers (a blank line ends them, or an
+    earlier line that is not a header), so the parsed headers are exactly those of ``data``.
+    """
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[: min(ends) + 2] if ends else data

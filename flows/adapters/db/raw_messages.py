@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from flows.adapters.db import response_writes
 from flows.adapters.db.tables import ImapCursorRow, RawMessageRow
 from flows.adapters.ports import Cursor
 from flows.core.model import RawState
@@ -45,8 +46,8 @@ class RawMessageRepository(Protocol):
         """How far this mailbox was read, or None before its first batch."""
         ...
 
-    def insert_raw(self, rows: list[dict[str, Any]]) -> int:
-        """Insert raw message rows, skipping any already stored (same sha256 or IMAP UID)."""
+    def insert_raw(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert raw message rows, skipping any already stored (same sha256 or IMAP UID); new ids."""
         ...
 
     def save_cursor(self, cursor: Cursor, now: datetime) -> None: ...
@@ -83,16 +84,16 @@ class SqlRawMessages:
         row = self._session.get(ImapCursorRow, mailbox)
         return Cursor(row.mailbox, row.uidvalidity, row.last_uid) if row else None
 
-    def insert_raw(self, rows: list[dict[str, Any]]) -> int:
+    def insert_raw(self, rows: list[dict[str, Any]]) -> list[int]:
         # The lead folds this into flows.adapters.db.bulk (one insert-on-conflict helper).
         if not rows:
-            return 0
+            return []
         session = self._session
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         table = cast(Table, RawMessageRow.__table__)
         # Many parameter sets on one cached statement (a multi-row VALUES is compiled per batch).
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-        return len(session.connection().execute(statement, rows).all())
+        return [int(row_id) for (row_id,) in session.connection().execute(statement, rows).all()]
 
     def save_cursor(self, cursor: Cursor, now: datetime) -> None:
         row = self._session.get(ImapCursorRow, cursor.mailbox)
@@ -150,8 +151,7 @@ class SqlRawMessages:
             raw.state = RawState.QUARANTINED.value
 
     def mark_processed(self, rows: list[dict[str, Any]]) -> None:
-        state = RawState.PROCESSED.value
-        self._session.execute(update(RawMessageRow), [row | {"state": state} for row in rows])
+        response_writes.mark_processed(self._session, rows)
 
     def quarantined(self) -> list[QuarantinedRaw]:
         rows = self._session.scalars(select(RawMessageRow).where(RawMessageRow.state == RawState.QUARANTINED))

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from flows.adapters.db import response_writes
 from flows.adapters.db.batches import lock_rounds
 from flows.adapters.db.raw_messages import RawMessageRepository, SqlRawMessages
 from flows.adapters.db.response_stream import ReceiptRemark, counted_remarks
@@ -183,22 +184,16 @@ class SqlResponseRepository(SqlRawMessages):
         return int(self._session.execute(statement).scalar_one()) - count
 
     def insert_responses(self, rows: list[dict[str, Any]]) -> list[int]:
-        result = self._session.execute(
-            insert(ResponseRow).returning(ResponseRow.id, sort_by_parameter_order=True), rows
-        )
-        return [int(row_id) for row_id in result.scalars()]
+        return response_writes.insert_responses(self._session, rows)
 
     def link_duplicates(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(update(ResponseRow), rows)
+        response_writes.link_duplicates(self._session, rows)
 
     def insert_attachments(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(insert(AttachmentRow), rows)
+        response_writes.insert_attachments(self._session, rows)
 
     def insert_remarks(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(insert(RemarkRow), rows)
+        response_writes.insert_remarks(self._session, rows)
 
     def remark_numbers(self, round_id: str) -> set[str]:
         return set(self._session.scalars(select(RemarkRow.number).where(RemarkRow.round_id == round_id)))

@@ -36,8 +36,8 @@ class FakeResponseRepository:
     def cursor(self, mailbox: str) -> Cursor | None:
         return self.cursors.get(mailbox)
 
-    def insert_raw(self, rows: list[dict[str, Any]]) -> int:
-        inserted = 0
+    def insert_raw(self, rows: list[dict[str, Any]]) -> list[int]:
+        inserted: list[int] = []
         for row in rows:
             uid = (row.get("mailbox"), row.get("uidvalidity"), row.get("uid"))
             if any(
@@ -48,7 +48,7 @@ class FakeResponseRepository:
                 continue
             raw_id = len(self.raws) + 1
             self.raws[raw_id] = {"round_id": None, "message_id": None, "error": None} | row | {"id": raw_id}
-            inserted += 1
+            inserted.append(raw_id)
         return inserted
 
     def save_cursor(self, cursor: Cursor, now: datetime) -> None:
