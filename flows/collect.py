@@ -1,14 +1,16 @@
-"""Flow: fetch new mail and files, store them raw, then parse, classify and match in batches."""
+"""Flow: fetch new mail and files, store them raw, and parse, classify and match them in batches."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task, unmapped
 
 from flows.adapters.drop_source import left_behind
 from flows.artifacts import publish, tag_run
+from flows.bootstrap import App
 from flows.core.errors import CollectRunningError
 from flows.core.model import OutboxPurpose
 from flows.notify import alert_contact
@@ -16,6 +18,7 @@ from flows.runtime import PLAIN, RETRY, batch_runner, get_app, run_name
 from flows.schedules import check_round_schedule
 from flows.services import collecting, ingesting, status
 from flows.services.outbox import deliver
+from flows.services.overlap import fetch_and_process
 from flows.work_pool import WorkPoolError, run_on_pool
 
 MAX_BATCH_TASKS = 50
@@ -26,9 +29,14 @@ socket hoering opens has its own timeout (HOERING_SOCKET_TIMEOUT); Prefect's cli
 
 
 @task(name="fetch and store raw", **RETRY)
-def fetch_raw(now: str | None) -> dict[str, Any]:
-    app = get_app(now)
-    report = collecting.fetch(app)
+def fetch_raw(
+    now: str | None, on_stored: Callable[[list[int]], None] | None = None
+) -> collecting.FetchReport:
+    """``on_stored`` gets each stored batch's ids after its commit (the overlapped collect)."""
+    return collecting.fetch(get_app(now), on_stored=on_stored)
+
+
+def _fetched(app: App, report: collecting.FetchReport) -> dict[str, Any]:
     return {
         "fetched": report.fetched,
         "stored": report.stored,
@@ -76,11 +84,7 @@ def send_receipts(round_id: str, now: str | None) -> dict[str, Any]:
 
 def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
     """The steps of a collection, shared by the collect and close flows."""
-    fetched = fetch_raw(now)
-    ids = stored_message_ids(now)
-    # Batches of at least HOERING_INGEST_BATCH, and never more than MAX_BATCH_TASKS task runs per
-    # collection: a national mailbox gets bigger batches, not thousands of task runs.
-    batch = max(get_app(now).settings.ingest_batch, math.ceil(len(ids) / MAX_BATCH_TASKS))
+    app = get_app(now)
     totals: dict[str, Any] = {
         "processed": 0,
         "responses": 0,
@@ -88,15 +92,30 @@ def collect_steps(round_id: str, now: str | None) -> dict[str, Any]:
         "quarantined": 0,
         "problems": [],
     }
-    # One task per batch, fanned out over the flow's task runner: threads by default, a process
-    # pool for a national round (deployments/README.md). Parsing runs outside transactions.
-    chunks = collecting.chunks(ids, batch)
     failed: list[str] = []
-    if get_app(now).settings.work_pool and chunks:
-        # Several machines: each batch a process-batch run on any worker (flows/work_pool.py).
-        results, failed = run_on_pool(round_id, chunks, now)
+    chunks: list[list[int]] = []
+    if app.settings.work_pool or app.settings.batch_processes > 0:
+        fetched = _fetched(app, fetch_raw(now))
+        ids = stored_message_ids(now)
+        # Batches of at least HOERING_INGEST_BATCH, and never more than MAX_BATCH_TASKS task runs
+        # per collection: a national mailbox gets bigger batches, not thousands of task runs.
+        chunks = collecting.chunks(ids, max(app.settings.ingest_batch, math.ceil(len(ids) / MAX_BATCH_TASKS)))
+        if app.settings.work_pool and chunks:
+            # Several machines: each batch a process-batch run on any worker (flows/work_pool.py).
+            results, failed = run_on_pool(round_id, chunks, now)
+        else:
+            # a process pool for a national round on one machine (deployments/README.md)
+            results = [f.result() for f in process_batch.map(unmapped(round_id), chunks, unmapped(now))]
     else:
-        results = [f.result() for f in process_batch.map(unmapped(round_id), chunks, unmapped(now))]
+        # One machine, the default: each batch is processed (a task run each) while the next is
+        # fetched and stored, instead of all the fetching first (services/overlap.py).
+        report, results = fetch_and_process(
+            app,
+            lambda ids: process_batch(round_id, ids, now),
+            app.settings.ingest_batch,
+            fetch=lambda on_stored: fetch_raw(now, on_stored),
+        )
+        fetched = _fetched(app, report)
     for result in results:
         for key in ("processed", "responses", "set_aside", "quarantined"):
             totals[key] += result[key]

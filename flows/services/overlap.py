@@ -20,6 +20,7 @@ once per call, so a message that fails is tried once per collect, as before.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -32,6 +33,8 @@ from flows.services import collecting
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _PUT_WAIT_SECONDS = 0.5
+Fetch = Callable[[Callable[[list[int]], None]], collecting.FetchReport]
+"""How to fetch: given the after-commit callback, fetch everything and return the report."""
 
 
 class _Done:
@@ -46,19 +49,31 @@ class _Stopped(Exception):
 
 
 def fetch_and_process(
-    app: App, process: Callable[[list[int]], T], batch: int, *, ahead: int = 4
+    app: App,
+    process: Callable[[list[int]], T],
+    batch: int,
+    *,
+    ahead: int = 4,
+    fetch: Fetch | None = None,
 ) -> tuple[collecting.FetchReport, list[T]]:
     """Fetch everything new while processing stored ids ``batch`` at a time; the fetch report and
     ``process``'s results, in the order the batches were processed.
 
-    ``ahead`` bounds how many stored fetch batches may wait for the processing.
+    ``ahead`` bounds how many stored fetch batches may wait for the processing. ``fetch`` is
+    ``collecting.fetch`` unless given (the collect flow passes its Prefect task, with its
+    retries); it runs in the fetcher thread in a copy of the caller's context, so a Prefect task
+    called there belongs to the caller's flow run.
     """
     handed: set[int] = set()
     results: list[T] = []
     waiting = collecting.pending_raw_ids(app)  # stored by an earlier run, not processed yet
     inbox: queue.Queue[list[int] | _Done] = queue.Queue(maxsize=max(1, ahead))
     stop = threading.Event()
-    fetcher = threading.Thread(target=_fetch, args=(app, inbox, stop), name="hoering-fetch", daemon=True)
+    run_fetch: Fetch = fetch or (lambda on_stored: collecting.fetch(app, on_stored=on_stored))
+    context = contextvars.copy_context()
+    fetcher = threading.Thread(
+        target=context.run, args=(_fetch, run_fetch, inbox, stop), name="hoering-fetch", daemon=True
+    )
     fetcher.start()
     done: _Done | None = None
     try:
@@ -89,7 +104,7 @@ def _hand(process: Callable[[list[int]], T], ids: list[int], handed: set[int]) -
     return process(fresh)
 
 
-def _fetch(app: App, inbox: queue.Queue[list[int] | _Done], stop: threading.Event) -> None:
+def _fetch(fetch: Fetch, inbox: queue.Queue[list[int] | _Done], stop: threading.Event) -> None:
     def stored(ids: list[int]) -> None:  # called after the batch's commit
         while not stop.is_set():
             try:
@@ -100,7 +115,7 @@ def _fetch(app: App, inbox: queue.Queue[list[int] | _Done], stop: threading.Even
         raise _Stopped
 
     try:
-        report = collecting.fetch(app, on_stored=stored)
+        report = fetch(stored)
     except _Stopped:
         return
     except BaseException as exc:  # handed to the consumer, which raises it

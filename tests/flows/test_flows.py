@@ -143,11 +143,11 @@ def test_a_transient_fetch_error_is_retried(
     real_fetch = collecting.fetch
     calls = {"n": 0}
 
-    def flaky_fetch(app: Any) -> Any:
+    def flaky_fetch(app: Any, on_stored: Any = None) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             raise ConnectionRefusedError("the mail server refused the connection")
-        return real_fetch(app)
+        return real_fetch(app, on_stored=on_stored)
 
     monkeypatch.setattr(collecting, "fetch", flaky_fetch)
     # Same retry rule, no waiting: the backoff itself is Prefect's and not what is tested here.
@@ -169,7 +169,7 @@ def test_a_permanent_error_fails_fast(
     open_round(str(write_round_file(tmp_path / "round")), now=CLOCK["open"])
     calls = {"n": 0}
 
-    def bad_password(app: Any) -> Any:
+    def bad_password(app: Any, on_stored: Any = None) -> Any:
         calls["n"] += 1
         raise PermissionError("login refused: wrong user name or password")
 
