@@ -119,7 +119,7 @@ def _fetch(fetch: Fetch, inbox: queue.Queue[list[int] | _Done], stop: threading.
     except _Stopped:
         return
     except BaseException as exc:  # handed to the consumer, which raises it
-        log.warning("fetch failed: %s", type(exc).__name__)
+        log.debug("fetch failed: %s", type(exc).__name__)  # the consumer raises it; the CLI says it once
         _put_last(inbox, _Done(None, exc), stop)
         return
     _put_last(inbox, _Done(report, None), stop)
