@@ -106,29 +106,26 @@ def _hand(process: Callable[[list[int]], T], ids: list[int], handed: set[int]) -
 
 def _fetch(fetch: Fetch, inbox: queue.Queue[list[int] | _Done], stop: threading.Event) -> None:
     def stored(ids: list[int]) -> None:  # called after the batch's commit
-        while not stop.is_set():
-            try:
-                inbox.put(ids, timeout=_PUT_WAIT_SECONDS)
-                return
-            except queue.Full:
-                continue
-        raise _Stopped
+        if not _put(inbox, ids, stop):
+            raise _Stopped
 
     try:
         report = fetch(stored)
     except _Stopped:
         return
-    except BaseException as exc:  # handed to the consumer, which raises it
-        log.debug("fetch failed: %s", type(exc).__name__)  # the consumer raises it; the CLI says it once
-        _put_last(inbox, _Done(None, exc), stop)
+    except BaseException as exc:  # handed to the consumer, which raises it (the CLI says it once)
+        log.debug("fetch failed: %s", type(exc).__name__)
+        _put(inbox, _Done(None, exc), stop)
         return
-    _put_last(inbox, _Done(report, None), stop)
+    _put(inbox, _Done(report, None), stop)
 
 
-def _put_last(inbox: queue.Queue[list[int] | _Done], item: _Done, stop: threading.Event) -> None:
+def _put(inbox: queue.Queue[list[int] | _Done], item: list[int] | _Done, stop: threading.Event) -> bool:
+    """Wait for room in the queue until the consumer stops; whether ``item`` went in."""
     while not stop.is_set():
         try:
             inbox.put(item, timeout=_PUT_WAIT_SECONDS)
-            return
+            return True
         except queue.Full:
             continue
+    return False
