@@ -39,10 +39,11 @@ from tests.support.databases import fresh_database
 CHUNK = 1000
 _TAGS = re.compile(r"<[^>]+>")
 
-# Targets of the issue. Rates are per second; "max_s" is wall seconds at the size it names.
+# Targets of issue 16. Rates are per second; "max_s" is wall seconds at the size it names.
 TARGETS: dict[str, dict[str, float]] = {
-    "ingest": {"min_rate": 1500.0},
-    "round_prefect": {"max_s_per_million": 1800.0},
+    "ingest": {"min_rate": 1000.0},
+    "round_prefect": {"max_s_per_million": 1800.0},  # PostgreSQL; SQLite: "round_sqlite"
+    "round_sqlite": {"max_s_per_million": 1500.0},
     "generate": {"min_rate": 5000.0},
 }
 EXPONENT_MAX = 1.15
@@ -647,7 +648,7 @@ def targets(report: Mapping[str, Any], high: SizeRun) -> list[dict[str, Any]]:
         found.append(
             _target(
                 "ingest_rate",
-                f">= {TARGETS['ingest']['min_rate']:g} msgs/s end to end (issue: at N=100,000; here N={high.n})",
+                f">= {TARGETS['ingest']['min_rate']:g} msgs/s end to end on two cores (here N={high.n})",
                 round(rate, 1),
                 rate >= TARGETS["ingest"]["min_rate"],
                 f"{TARGETS['ingest']['min_rate'] - rate:.0f} msgs/s short ({rate / TARGETS['ingest']['min_rate']:.0%})",
@@ -655,7 +656,8 @@ def targets(report: Mapping[str, Any], high: SizeRun) -> list[dict[str, Any]]:
         )
     projected = report.get("round_1m_projected_s")
     if projected is not None:
-        limit = TARGETS["round_prefect"]["max_s_per_million"]
+        on_sqlite = str(report.get("database", "")).startswith("sqlite")
+        limit = TARGETS["round_sqlite" if on_sqlite else "round_prefect"]["max_s_per_million"]
         found.append(
             _target(
                 "round_1m",
