@@ -15,7 +15,7 @@ from typing import Any
 from fpdf import FPDF
 
 from flows.adapters.files import write_atomically
-from flows.core.assembly import Assembly, ResponseLine
+from flows.core.assembly import Assembly, ResponseLine, in_receipt_order
 from flows.core.danish import period_text, responses_phrase, short_datetime
 from flows.core.quality import clean_text
 
@@ -201,6 +201,6 @@ def write_bundle(
     _front_page(pdf, assembly, edition)
     pdf.add_page()
     pdf.insert_toc_placeholder(_toc, pages=_toc_pages(len(assembly.responses)))
-    for r in sorted(assembly.responses, key=lambda r: (r.received_at, r.number)):
+    for r in in_receipt_order(assembly.responses):
         _response(pdf, r, None if attachment_texts is None else attachment_texts.get(r.number, ()))
     write_atomically(path, lambda tmp: pdf.output(str(tmp)))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -31,6 +33,11 @@ class SpilledText:
     def read(self) -> str:
         return self._spill.read(self._offset, self._length)
 
+    @property
+    def place(self) -> tuple[int, int]:
+        """Where it lies in its spill: (offset, length in bytes)."""
+        return self._offset, self._length
+
 
 class TextSpill:
     """An append-only file of UTF-8 texts; ``put`` returns what to keep in their place."""
@@ -48,17 +55,24 @@ class TextSpill:
         if len(text) < KEEP_BELOW:
             return text
         data = text.encode("utf-8", "surrogatepass")  # what came from the database, exactly
+        offset, length = self.put_bytes(data)
+        return SpilledText(self, offset, length)
+
+    def put_bytes(self, data: bytes) -> tuple[int, int]:
+        """Append ``data``; where it lies: (offset, length)."""
         offset = self._written + len(self._pending)
         self._pending += data
         if len(self._pending) >= FLUSH_BYTES:
             self._flush()
-        return SpilledText(self, offset, len(data))
+        return offset, len(data)
 
-    def read(self, offset: int, length: int) -> str:
+    def read_bytes(self, offset: int, length: int) -> bytes:
         if offset + length > self._written:
             self._flush()
-        data = os.pread(self._fd, length, offset)
-        return data.decode("utf-8", "surrogatepass")
+        return os.pread(self._fd, length, offset)
+
+    def read(self, offset: int, length: int) -> str:
+        return self.read_bytes(offset, length).decode("utf-8", "surrogatepass")
 
     @property
     def size(self) -> int:
@@ -87,3 +101,41 @@ class TextsById(Mapping[int, str]):
 
     def __len__(self) -> int:
         return len(self._contents)
+
+
+class SpilledTexts(Mapping[int, str]):
+    """Texts by id, gathered one at a time and kept in the spill: 16 bytes each in memory.
+
+    For campaign grouping at national scale, where a dict of a million ids to handles costs more
+    than the grouping's own signatures. ``add`` them, then ``done()``; ids iterate in order.
+    """
+
+    def __init__(self, spill: TextSpill) -> None:
+        self._spill = spill
+        self._ids, self._offsets, self._lengths = array("q"), array("q"), array("l")
+
+    def add(self, key: int, text: str) -> None:
+        offset, length = self._spill.put_bytes(text.encode("utf-8", "surrogatepass"))
+        self._ids.append(key)
+        self._offsets.append(offset)
+        self._lengths.append(length)
+
+    def done(self) -> SpilledTexts:
+        """Sorted by id, for lookups (each id is added once)."""
+        order = sorted(range(len(self._ids)), key=self._ids.__getitem__)
+        self._ids = array("q", (self._ids[i] for i in order))
+        self._offsets = array("q", (self._offsets[i] for i in order))
+        self._lengths = array("l", (self._lengths[i] for i in order))
+        return self
+
+    def __getitem__(self, key: int) -> str:
+        at = bisect_left(self._ids, key)
+        if at == len(self._ids) or self._ids[at] != key:
+            raise KeyError(key)
+        return self._spill.read(self._offsets[at], self._lengths[at])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

@@ -42,7 +42,7 @@ from flows.adapters.word_docx import (
     set_language,
 )
 from flows.adapters.word_note_sections import compose_by_section, compose_changes_by_section
-from flows.core.assembly import Assembly, PartyLine, RemarkLine, ResponseLine, StaffNote
+from flows.core.assembly import Assembly, PartyLine, RemarkLine, RemarksOf, ResponseLine, StaffNote
 from flows.core.danish import (
     count_phrase,
     danish_key,
@@ -191,16 +191,16 @@ def _received_section(c: _Compose, assembly: Assembly) -> None:
 
 
 def _responses(
-    c: _Compose, assembly: Assembly, responses: Sequence[ResponseLine], *, late: bool = False
+    c: _Compose, assembly: Assembly, responses: Iterable[ResponseLine], *, late: bool = False
 ) -> None:
     """Each response in order of receipt; a campaign is quoted once, where its first copy arrived."""
-    remarks = _remarks_by_response(assembly.remarks)
+    remarks = RemarksOf(assembly.remarks)
     groups = _campaign_groups(responses)
     for r in responses:
         if r.campaign is not None:
             group = groups[r.campaign]
-            if group[0] is r:
-                _campaign(c, assembly, group, remarks.get(r.number, []))
+            if group.first == r.number:
+                _campaign(c, assembly, r, group, remarks.of(r.number))
             continue
         c.covered.add(r.number)
         label = (
@@ -212,21 +212,25 @@ def _responses(
         if r.no_remarks:
             c.add(_say("text", "no_remarks", party=clean_text(r.party)))
             continue
-        _body(c, assembly, r, remarks.get(r.number, []))
+        _body(c, assembly, r, remarks.of(r.number))
 
 
-def _remarks_by_response(remarks: Iterable[RemarkLine]) -> dict[int, list[RemarkLine]]:
-    by_response: dict[int, list[RemarkLine]] = {}
-    for m in remarks:
-        by_response.setdefault(m.response_number, []).append(m)
-    return by_response
+@dataclass
+class _Campaign:
+    """What the note shows of a campaign's copies: who sent them and their numbers, not the lines."""
+
+    first: int
+    numbers: list[int] = field(default_factory=list)
+    parties: list[str] = field(default_factory=list)
 
 
-def _campaign_groups(responses: Iterable[ResponseLine]) -> dict[str, list[ResponseLine]]:
-    groups: dict[str, list[ResponseLine]] = {}
+def _campaign_groups(responses: Iterable[ResponseLine]) -> dict[str, _Campaign]:
+    groups: dict[str, _Campaign] = {}
     for r in responses:
         if r.campaign is not None:
-            groups.setdefault(r.campaign, []).append(r)
+            group = groups.setdefault(r.campaign, _Campaign(r.number))
+            group.numbers.append(r.number)
+            group.parties.append(r.party)
     return groups
 
 
@@ -246,12 +250,11 @@ def _body(c: _Compose, assembly: Assembly, r: ResponseLine, remarks: Sequence[Re
 
 
 def _campaign(
-    c: _Compose, assembly: Assembly, group: Sequence[ResponseLine], remarks: Sequence[RemarkLine]
+    c: _Compose, assembly: Assembly, first: ResponseLine, group: _Campaign, remarks: Sequence[RemarkLine]
 ) -> None:
-    first = group[0]
-    senders = list(dict.fromkeys([r.party for r in group] + list(first.campaign_parties)))
-    count = max(len(group), first.campaign_size, len(senders))
-    c.covered.update(r.number for r in group)
+    senders = list(dict.fromkeys(group.parties + list(first.campaign_parties)))
+    count = max(len(group.numbers), first.campaign_size, len(senders))
+    c.covered.update(group.numbers)
     c.heading(_say("text", "campaign_label", count=count), 2)
     c.add(_say("text", "campaign_senders", parties=clean_text(", ".join(senders))))
     _body(c, assembly, first, remarks)

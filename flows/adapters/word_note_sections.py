@@ -92,7 +92,7 @@ def _items(assembly: Assembly) -> tuple[list[_Item], dict[int, list[_Item]], _By
         members: Sequence[ResponseLine] = ()
         if r.campaign is not None:
             group = campaigns[r.campaign]
-            if group[0] is not r:
+            if group[0].number != r.number:
                 continue  # shown with the first copy
             members = group
         own = remarks.get(r.number, [])

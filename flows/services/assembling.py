@@ -6,7 +6,6 @@ written at all, so what a person typed is never lost.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from flows.adapters.db.unit_of_work import UnitOfWork
 from flows.adapters.drop_source import left_behind
 from flows.adapters.excel_edits import read_staff_edits
 from flows.adapters.excel_log import write_log
+from flows.adapters.line_spill import SpilledLines
 from flows.adapters.pdf_bundle import write_bundle
 from flows.adapters.text_spill import TextSpill
 from flows.adapters.word_note import write_note
@@ -132,8 +132,8 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
     grouping (the costly parts) for status views that only count.
 
     Counted responses are read as plain column tuples, not ORM objects, and their full bodies
-    stay in the database. Their shown texts and the remarks' texts go to a spill file in the data
-    folder as they are read (``TextSpill``): memory per response is a few fields and a handle.
+    stay in the database. Their texts, and then every line itself, go to a spill file in the
+    data folder as they are read (``TextSpill``, ``SpilledLines``): memory per line is 12 bytes.
     """
     spill = TextSpill(app.settings.data_dir / "tmp")
     with app.uow() as uow:
@@ -142,7 +142,9 @@ def build_assembly(app: App, round_id: str, *, summary: bool = False) -> Assembl
         parties = uow.rounds.party_entries(round_id)
         # numbered 1, 2, 3 … as the outputs show them; the stored numbers stay the references
         read = read_counted(uow, round_id, parties, spill, uow.notes.for_round(round_id), summary=summary)
-        review = [_review_line(r, parties) for r in repo.review_rows(round_id)]
+        review: SpilledLines[ReviewLine] = SpilledLines(
+            spill, (_review_line(r, parties) for r in repo.review_rows(round_id))
+        )
         review.extend(_quarantined(uow, round_id))
         review.extend(drop_review_lines(app))
         party_lines = _party_lines(uow, round_id, parties, read.tallies)
@@ -156,7 +158,7 @@ def _review_line(row: Review, parties: dict[int, PartyEntry]) -> ReviewLine:
         row.received_at,
         row.sender or row.sender_display,
         row.subject,
-        sys.intern(row.review_reason or ""),  # a few reasons, repeated on every set-aside item
+        row.review_reason or "",
         hint,
         row.decision or "",
         hint if row.decision == Decision.INCLUDE else "",

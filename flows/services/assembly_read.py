@@ -10,10 +10,9 @@ what must be aggregated is kept as counts: per party a tally, per campaign one t
 
 from __future__ import annotations
 
-import sys
 from array import array
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 
@@ -21,7 +20,8 @@ from flows.adapters.db.response_stream import ReceiptRemark
 from flows.adapters.db.responses import Counted
 from flows.adapters.db.rounds import PartyEntry
 from flows.adapters.db.unit_of_work import UnitOfWork
-from flows.adapters.text_spill import TextsById, TextSpill
+from flows.adapters.line_spill import SpilledLines
+from flows.adapters.text_spill import SpilledTexts, TextSpill
 from flows.core.assembly import LazyText, RemarkLine, ResponseLine, StaffNote, resolve
 from flows.core.campaigns import group_campaigns
 from flows.core.model import Channel
@@ -39,8 +39,8 @@ class PartyTally:
 
 @dataclass
 class CountedRead:
-    responses: list[ResponseLine]
-    remarks: list[RemarkLine]
+    responses: SpilledLines[ResponseLine]
+    remarks: SpilledLines[RemarkLine]
     notes: dict[str, StaffNote]  # keyed by the shown remark numbers
     tallies: dict[int, PartyTally]
 
@@ -54,23 +54,24 @@ def read_counted(
     *,
     summary: bool = False,
 ) -> CountedRead:
-    """Counted responses and (unless ``summary``) their remarks, numbered as the outputs show them."""
+    """Counted responses and (unless ``summary``) their remarks, numbered as the outputs show them.
+
+    One pass spills each response's line as its row arrives, with its remarks merged in; only
+    the texts' places (for campaign grouping) and a tally per party stay in memory. Lines of
+    campaign members and of responses with attachments are then completed in place.
+    """
     repo = uow.responses
-    lines: list[Counted | ResponseLine] = [
-        row._replace(text=spill.put(resolve(row.text)), full_text=_whole(spill, row.full_text, row.text))
-        for row in repo.counted(round_id, whole=not summary)
-    ]
-    counted: list[Counted] = lines  # type: ignore[assignment]  # all rows until turned below
-    attachments = {} if summary else repo.attachment_names([r.id for r in counted])
-    campaigns = (
-        {} if summary else group_campaigns(TextsById({r.id: r.text for r in counted if not r.no_remarks}))
-    )
-    sizes, names = _campaign_members(counted, campaigns, parties)
-    tallies = _tallies(counted)
-    stored = array("q", (r.number for r in counted))  # the stored numbers: the merge's key
-    for index, row in enumerate(counted):
-        key = campaigns.get(row.id)
-        lines[index] = ResponseLine(
+    responses: SpilledLines[ResponseLine] = SpilledLines(spill)
+    remarks: SpilledLines[RemarkLine] = SpilledLines(spill)
+    texts = SpilledTexts(spill)  # what campaign grouping compares, by response id
+    ids = array("q")
+    tallies: dict[int, PartyTally] = {}
+    shown_notes: dict[str, StaffNote] = {}
+    groups = iter(()) if summary else _by_response(repo.counted_remarks(round_id))
+    waiting = next(groups, None)
+    for index, row in enumerate(repo.counted(round_id, whole=not summary)):
+        text = resolve(row.text)
+        line = ResponseLine(
             number=index + 1,
             reference=row.reference,
             party=_party_name(row, parties),
@@ -79,53 +80,80 @@ def read_counted(
             channel=Channel(row.channel),
             late=row.late,
             subject=row.subject,
-            content=row.text,
-            full_content=row.full_text,
-            attachments=tuple(attachments.get(row.id, [])),
+            content=spill.put(text),
+            full_content=_whole(spill, row.full_text, text),
             no_remarks=row.no_remarks,
-            campaign=key,
-            campaign_size=sizes[key] if key else 1,
-            campaign_parties=names[key] if key else (),
         )
-    responses: list[ResponseLine] = lines  # type: ignore[assignment]  # every row is a line now
-    remarks: list[RemarkLine] = []
-    shown_notes: dict[str, StaffNote] = {}
-    if not summary:
-        merged = _merge(responses, stored, repo.counted_remarks(round_id))
-        for line, records in merged:
-            for record in records:
-                number = f"{line.number}.{record.number.partition('.')[2] or '1'}"
-                if record.number in notes:
-                    shown_notes[number] = notes[record.number]
-                remarks.append(
-                    RemarkLine(
-                        number,
-                        line.number,
-                        line.party,
-                        sys.intern(record.section),  # a template's headings repeat in every answer
-                        spill.put(record.text),
-                        record.proposal,
-                        line.late,
-                        reference=remark_reference(line.reference, record.number),
-                    )
+        responses.append(line)
+        ids.append(row.id)
+        _tally(tallies, row)
+        if not row.no_remarks and not summary:
+            texts.add(row.id, text)
+        # the remarks come in the same receipt order; one whose response is not among these
+        # (counted after the responses were read) is left out
+        while waiting is not None and waiting[0] < (row.received_at, row.number):
+            waiting = next(groups, None)
+        if waiting is None or waiting[0] != (row.received_at, row.number):
+            continue
+        for record in waiting[1]:
+            number = f"{line.number}.{record.number.partition('.')[2] or '1'}"
+            if record.number in notes:
+                shown_notes[number] = notes[record.number]
+            remarks.append(
+                RemarkLine(
+                    number,
+                    line.number,
+                    line.party,
+                    record.section,
+                    spill.put(record.text),
+                    record.proposal,
+                    line.late,
+                    reference=remark_reference(line.reference, record.number),
                 )
+            )
+        waiting = next(groups, None)
+    if not summary:
+        attachments = repo.attachment_names(ids.tolist())
+        _complete(responses, ids, group_campaigns(texts.done()), attachments)
     return CountedRead(responses, remarks, shown_notes, tallies)
 
 
-def _merge(
-    responses: list[ResponseLine], stored: array[int], remarks: Iterable[ReceiptRemark]
-) -> Iterable[tuple[ResponseLine, list[ReceiptRemark]]]:
-    """Each response with its remarks, walking both in receipt order; a remark whose response
-    is not among these (counted after the responses were read) is left out, as before."""
-    at = 0
+def _complete(
+    responses: SpilledLines[ResponseLine],
+    ids: array[int],
+    campaigns: Mapping[int, str],
+    attachments: Mapping[int, list[str]],
+) -> None:
+    """Give campaign members their campaign and its senders, and each line its attachments.
+
+    One tuple of names per campaign, shared by its members: a campaign of k responses costs k
+    names, not k × k (the spill keeps a shared tuple once).
+    """
+    members: dict[str, list[str]] = {}
+    for index, response_id in enumerate(ids):
+        if response_id in campaigns:
+            members.setdefault(campaigns[response_id], []).append(responses[index].party)
+    names = {key: responses.share(tuple(group)) for key, group in members.items()}
+    for index, response_id in enumerate(ids):
+        key = campaigns.get(response_id)
+        if key is None and response_id not in attachments:
+            continue
+        responses[index] = replace(
+            responses[index],
+            attachments=tuple(attachments.get(response_id, ())),
+            campaign=key,
+            campaign_size=len(names[key]) if key else 1,
+            campaign_parties=names[key] if key else (),
+        )
+
+
+def _by_response(
+    remarks: Iterable[ReceiptRemark],
+) -> Iterator[tuple[tuple[datetime, int], list[ReceiptRemark]]]:
+    """Each response's remarks, in position order, keyed by the response's receipt key."""
     for _, group in groupby(remarks, key=lambda r: r.response_id):
-        records = list(group)
-        key = (records[0].received_at, records[0].response_number)
-        while at < len(responses) and (responses[at].received_at, stored[at]) < key:
-            at += 1
-        if at < len(responses) and stored[at] == key[1]:
-            records.sort(key=lambda r: int(r.number.split(".")[1]))
-            yield responses[at], records
+        records = sorted(group, key=lambda r: int(r.number.split(".")[1]))
+        yield (records[0].received_at, records[0].response_number), records
 
 
 def _whole(spill: TextSpill, full_text: str | LazyText, text: str | LazyText) -> str | LazyText:
@@ -134,31 +162,14 @@ def _whole(spill: TextSpill, full_text: str | LazyText, text: str | LazyText) ->
     return spill.put(whole) if whole.strip() and whole.strip() != shown.strip() else ""
 
 
-def _campaign_members(
-    counted: list[Counted], campaigns: Mapping[int, str], parties: Mapping[int, PartyEntry]
-) -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
-    # One tuple of names per campaign, shared by its members: a campaign of k responses must
-    # cost k names, not k × k.
-    members: dict[str, list[str]] = {}
-    for row in counted:
-        if row.id in campaigns:
-            members.setdefault(campaigns[row.id], []).append(_party_name(row, parties))
-    return {key: len(group) for key, group in members.items()}, {
-        key: tuple(group) for key, group in members.items()
-    }
-
-
-def _tallies(counted: Iterable[Counted]) -> dict[int, PartyTally]:
-    tallies: dict[int, PartyTally] = {}
-    for row in counted:
-        if row.party_id is None:
-            continue
-        tally = tallies.setdefault(row.party_id, PartyTally())
-        tally.responses += 1
-        tally.with_remarks += 0 if row.no_remarks else 1
-        if tally.latest is None or row.received_at > tally.latest:
-            tally.latest = row.received_at
-    return tallies
+def _tally(tallies: dict[int, PartyTally], row: Counted) -> None:
+    if row.party_id is None:
+        return
+    tally = tallies.setdefault(row.party_id, PartyTally())
+    tally.responses += 1
+    tally.with_remarks += 0 if row.no_remarks else 1
+    if tally.latest is None or row.received_at > tally.latest:
+        tally.latest = row.received_at
 
 
 def _party_name(row: Counted, parties: Mapping[int, PartyEntry]) -> str:
