@@ -143,7 +143,7 @@ class Assembly:
     remarks: list[RemarkLine]
     review: list[ReviewLine]
     notes: dict[str, StaffNote] = field(default_factory=dict)
-    stored: tuple[StoredLink, ...] = ()  # filled by services.tracing; checked by the quality gate
+    stored: tuple[StoredLink, ...] = ()  # the broken links (services.chain); the quality gate reports them
     sections: tuple[Section, ...] = ()  # the draft's own sections, in its order (may be none)
 
     @property
