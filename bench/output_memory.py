@@ -2,7 +2,7 @@
 
 ``prepare N DIR`` generates a corpus and ingests it into a kept data dir (and database);
 ``measure DIR`` then runs each output stage (the assembly read, the log, the note, the public
-version) in its own fresh interpreter and prints its ``ru_maxrss``, so no figure carries memory
+version; the chain with the note and its gate; and the whole ``assemble`` service) in its own fresh interpreter and prints its ``ru_maxrss``, so no figure carries memory
 that an earlier stage, the bench's own inputs or the corpus generator left behind.
 """
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STAGES = ("assembly", "log", "note", "public")
+STAGES = ("assembly", "chain", "log", "note", "public", "assemble")
 
 
 def _product(work: Path) -> Any:
@@ -66,6 +66,14 @@ def run_stage(stage: str, work: Path) -> dict[str, Any]:
         from flows.services.assembling import build_assembly
 
         build_assembly(app, round_id)
+    elif stage == "chain":
+        from flows.adapters.word_note import write_note
+        from flows.services.assembling import build_assembly, letterhead
+        from flows.services.chain import attach_chain
+
+        assembly = build_assembly(app, round_id)
+        attach_chain(app, round_id, assembly)  # every stored file hashed, then the note's gate
+        write_note(assembly, out / "note.docx", letterhead=letterhead(app))
     elif stage == "log":
         from flows.adapters.excel_log import write_log
         from flows.services.assembling import build_assembly
@@ -82,6 +90,15 @@ def run_stage(stage: str, work: Path) -> dict[str, Any]:
 
         prepared = publishing.prepare(app, build_assembly(app, round_id))
         publishing.write_public(app, prepared, out, letterhead(app))
+    elif stage == "assemble":
+        import shutil
+
+        from flows.services.assembling import assemble
+
+        # the whole service: staff edits, placements, public version, chain, log, note and its
+        # gate, bundle, public note; into an empty folder, so no earlier run's log is read back
+        shutil.rmtree(out / "assemble", ignore_errors=True)
+        assemble(app, round_id, out / "assemble")
     else:
         raise SystemExit(f"unknown stage {stage}")
     result = {

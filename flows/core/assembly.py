@@ -191,7 +191,7 @@ class Assembly:
     remarks: MutableSequence[RemarkLine]
     review: Sequence[ReviewLine]
     notes: dict[str, StaffNote] = field(default_factory=dict)
-    stored: tuple[StoredLink, ...] = ()  # filled by services.tracing; checked by the quality gate
+    stored: tuple[StoredLink, ...] = ()  # the broken links (services.chain); the quality gate reports them
     sections: tuple[Section, ...] = ()  # the draft's own sections, in its order (may be none)
     _views: dict[tuple[int, bool], Filtered[ResponseLine]] = field(
         default_factory=dict, init=False, repr=False, compare=False

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from flows.core.assembly import Assembly, StoredLink
+import numpy as np
+
+from flows.core.assembly import Assembly, ResponseLine, StoredLink
 from flows.core.danish import responses_phrase
 from flows.core.model import PartyStatus
 
@@ -65,6 +67,12 @@ class Quotes:
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return zip(self._numbers, self._keys, strict=True)
 
+    def columns(self) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.uint64]]]:
+        """The numbers and the keys as arrays over the same memory (no copy)."""
+        numbers = np.frombuffer(self._numbers, np.int64) if self._numbers else np.zeros(0, np.int64)
+        keys = np.frombuffer(self._keys, np.uint64) if self._keys else np.zeros(0, np.uint64)
+        return numbers, keys
+
     def __len__(self) -> int:
         return len(self._numbers)
 
@@ -107,16 +115,25 @@ def check_note(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> Q
     return report
 
 
+def link_intact(link: StoredLink) -> bool:
+    """The stored raw message is there and hashes to what was recorded (a typed-in response has none)."""
+    if link.recorded is None:
+        return link.typed_in
+    return link.found is not None and link.found == link.recorded
+
+
 def check_chain(links: Iterable[StoredLink]) -> list[str]:
-    """Every counted response leads to its stored raw message, whose bytes are what was recorded."""
+    """Every counted response leads to its stored raw message, whose bytes are what was recorded.
+
+    ``links`` may be only the broken ones (``services.chain`` keeps no others): intact links add
+    nothing to what is reported."""
     missing, altered = [], []
     for link in links:
-        if link.recorded is None:
-            if not link.typed_in:
-                missing.append(link.number)
-        elif link.found is None:
+        if link_intact(link):
+            continue
+        if link.recorded is None or link.found is None:
             missing.append(link.number)
-        elif link.found != link.recorded:
+        else:
             altered.append(link.number)
     problems = []
     if missing:
@@ -129,51 +146,132 @@ def check_chain(links: Iterable[StoredLink]) -> list[str]:
 
 
 def remarks_once(assembly: Assembly, shown: Iterable[str]) -> list[str]:
-    """Every counted on-time remark appears exactly once (a note by sections could lose or repeat one)."""
-    times = Counter(shown)
-    on_time = {r.number for r in assembly.on_time if not r.no_remarks}
-    wanted = [m.number for m in assembly.remarks if m.response_number in on_time]
+    """Every counted on-time remark appears exactly once (a note by sections could lose or repeat one).
+
+    A national round shows millions of remarks: each number is read as one integer (``_RemarkKeys``),
+    the wanted ones in one array in the assembly's order, and the shown ones are counted by sorting
+    their array; only the numbers found wrong become strings again."""
+    keys = _RemarkKeys()
+    with_remarks = np.sort(np.fromiter((r.number for r in assembly.on_time if not r.no_remarks), np.int64))
+    of_response = np.fromiter((m.response_number for m in assembly.remarks), np.int64)
+    own = np.fromiter((keys.of(m.number) for m in assembly.remarks), np.int64)
+    wanted = np.where(_isin_sorted(of_response, with_remarks), own, _NOT_WANTED)
+    del of_response, own
+    seen, times = np.unique(np.fromiter((keys.of(n) for n in shown), np.int64), return_counts=True)
     problems = []
-    missing = [n for n in wanted if times[n] == 0]
-    if missing:
-        more = f" og {len(missing) - 10} flere" if len(missing) > 10 else ""
-        word = "bemærkning" if len(missing) == 1 else "bemærkninger"
-        problems.append(f"{len(missing)} {word} mangler i notatet: nr. {', '.join(missing[:10])}{more}")
-    twice = sorted(n for n, k in times.items() if k > 1)
+    absent = np.flatnonzero((wanted != _NOT_WANTED) & ~_isin_sorted(wanted, seen))
+    if len(absent):
+        missing = [assembly.remarks[int(i)].number for i in absent[:10]]
+        more = f" og {len(absent) - 10} flere" if len(absent) > 10 else ""
+        word = "bemærkning" if len(absent) == 1 else "bemærkninger"
+        problems.append(f"{len(absent)} {word} mangler i notatet: nr. {', '.join(missing)}{more}")
+    twice = sorted(keys.text(int(k)) for k in seen[times > 1])
     if twice:
         problems.append(f"bemærkning nr. {', '.join(twice[:10])} står flere gange i notatet")
-    unknown = sorted(set(times) - set(wanted))
+    unknown = sorted(keys.text(int(k)) for k in seen[~_isin_sorted(seen, np.sort(wanted))])
     if unknown:
         problems.append(f"notatet citerer bemærkning nr. {', '.join(unknown[:10])}, som ikke er talt med")
     return problems
 
 
+_NOT_WANTED = -1
+_POSITION_BITS = 20  # a remark's position within its response: "7.3" is (7 << 20) | 3
+
+
+class _RemarkKeys:
+    """Remark numbers ("7.3") as integers that compare as the strings do for equality.
+
+    A number in the shown form (digits, a dot, digits, no leading zeros) is packed into one
+    integer; anything else gets its own negative key, kept with its text (there are none in
+    practice, and a wrong number must still be named as it was written)."""
+
+    def __init__(self) -> None:
+        self._odd: dict[str, int] = {}
+        self._odd_text: dict[int, str] = {}
+
+    def of(self, number: str) -> int:
+        head, dot, tail = number.partition(".")
+        if dot and _plain_digits(head) and _plain_digits(tail) and len(head) < 12:
+            position = int(tail)
+            if position < 1 << _POSITION_BITS:
+                return int(head) << _POSITION_BITS | position
+        key = self._odd.get(number)
+        if key is None:
+            key = self._odd[number] = _NOT_WANTED - 1 - len(self._odd)
+            self._odd_text[key] = number
+        return key
+
+    def text(self, key: int) -> str:
+        if key < 0:
+            return self._odd_text[key]
+        return f"{key >> _POSITION_BITS}.{key & ((1 << _POSITION_BITS) - 1)}"
+
+
+def _plain_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
+
+
+def _isin_sorted(values: np.ndarray[Any, Any], sorted_pool: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """For each of ``values``, whether it is in ``sorted_pool`` (sorted ascending)."""
+    if not len(sorted_pool):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_pool, values), len(sorted_pool) - 1)
+    return np.asarray(sorted_pool[at] == values)
+
+
 def _missing_responses(assembly: Assembly, facts: NoteFacts, *, include_late: bool) -> list[str]:
     wanted = assembly.responses if include_late else assembly.on_time
-    missing = [r for r in wanted if r.number not in facts.covered]
-    if not missing:
+    count, first = 0, list[ResponseLine]()  # only what the message shows is kept
+    for r in wanted:
+        if r.number not in facts.covered:
+            count += 1
+            if len(first) < 10:
+                first.append(r)
+    if not count:
         return []
-    names = ", ".join(f"nr. {r.number} ({r.party})" for r in missing[:10])
-    more = f" og {len(missing) - 10} flere" if len(missing) > 10 else ""
-    return [f"{len(missing)} høringssvar mangler i notatet: {names}{more}"]
+    names = ", ".join(f"nr. {r.number} ({r.party})" for r in first)
+    more = f" og {count - 10} flere" if count > 10 else ""
+    return [f"{count} høringssvar mangler i notatet: {names}{more}"]
 
 
-def _stored_texts(assembly: Assembly) -> dict[int, set[int]]:
-    """Per response number, the keys of the texts a quote may reproduce (its own and its remarks')."""
-    texts: dict[int, set[int]] = {
-        r.number: {text_key(clean_text(r.text).strip())} for r in assembly.responses
-    }
-    for remark in assembly.remarks:
-        texts.setdefault(remark.response_number, set()).add(text_key(clean_text(remark.text).strip()))
-    return texts
+class _ByNumber:
+    """Where the items of each response number are, from one array of their numbers."""
+
+    def __init__(self, numbers: Iterable[int]) -> None:
+        found = np.fromiter(numbers, np.int64)
+        # the assembly's lines come in number order: then the array is its own index
+        self._order = None if bool(np.all(found[1:] >= found[:-1])) else np.argsort(found, kind="stable")
+        self._sorted = found if self._order is None else found[self._order]
+
+    def of(self, number: int) -> list[int]:
+        low, high = (int(i) for i in np.searchsorted(self._sorted, [number, number + 1]))
+        return list(range(low, high)) if self._order is None else [int(i) for i in self._order[low:high]]
 
 
 def _altered_quotes(assembly: Assembly, facts: NoteFacts) -> list[str]:
-    stored = _stored_texts(assembly)
-    bad = [number for number, key in facts.quoted if key not in stored.get(number, set())]
+    """Each quote is the text of its response or of one of its remarks.
+
+    The quotes are taken by response number (one sort of their numbers), and only the texts of a
+    quoted response are keyed, each time for that response alone: no key of every text is held."""
+    numbers, keys = facts.quoted.columns()
+    if not len(numbers):
+        return []
+    responses = _ByNumber(r.number for r in assembly.responses)
+    remarks = _ByNumber(m.response_number for m in assembly.remarks)
+    order = np.argsort(numbers, kind="stable")
+    by_number = numbers[order]
+    starts = np.flatnonzero(np.concatenate(([True], by_number[1:] != by_number[:-1])))
+    ends = np.append(starts[1:], len(order))
+    bad: list[int] = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        number = int(by_number[start])
+        stored = {text_key(clean_text(assembly.responses[i].text).strip()) for i in responses.of(number)}
+        stored.update(text_key(clean_text(assembly.remarks[i].text).strip()) for i in remarks.of(number))
+        bad.extend(int(q) for q in order[start:end] if int(keys[q]) not in stored)
     if not bad:
         return []
-    return [f"citatet fra høringssvar nr. {', '.join(map(str, bad[:10]))} svarer ikke til det modtagne svar"]
+    first = [str(int(numbers[q])) for q in sorted(bad)[:10]]  # in the note's order, as quoted
+    return [f"citatet fra høringssvar nr. {', '.join(first)} svarer ikke til det modtagne svar"]
 
 
 def _wrong_count(assembly: Assembly, facts: NoteFacts) -> list[str]:

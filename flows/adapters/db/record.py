@@ -7,16 +7,18 @@ in ``record_purge``. What they return are plain dataclasses, so a service never 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.adapters.db import record_purge
 from flows.adapters.db.record_purge import PurgePlan
+from flows.adapters.db.response_stream import STREAM_ROWS
+from flows.adapters.db.responses import counted_clause
 from flows.adapters.db.tables import (
     AttachmentRow,
     EventRow,
@@ -28,7 +30,15 @@ from flows.adapters.db.tables import (
 )
 from flows.core.retention import RoundRecord
 
-__all__ = ["AttachmentFile", "PurgePlan", "RawLink", "RecordRepository", "SentMessage", "SqlRecordRepository"]
+__all__ = [
+    "AttachmentFile",
+    "PurgePlan",
+    "RawLink",
+    "RecordRepository",
+    "SentMessage",
+    "SqlRecordRepository",
+    "StoredFile",
+]
 
 
 @dataclass(frozen=True)
@@ -103,14 +113,26 @@ def raw_links(session: Session, round_id: str, numbers: Collection[int] | None =
     return [r for r in rows if r.number in wanted]
 
 
-def stored_files(session: Session, round_id: str) -> dict[int, tuple[str, str]]:
-    """Each response number's stored raw message: (sha256, path); the log's ``SHA-256`` column."""
+class StoredFile(NamedTuple):
+    """A counted response's stored raw message, keyed by the response's stable reference."""
+
+    reference: str
+    received_at: datetime
+    sha256: str | None  # None: no raw message is on record (a response staff typed in)
+    path: str | None
+
+
+def counted_files(session: Session, round_id: str) -> Iterator[StoredFile]:
+    """Each counted response's stored raw message, in receipt order (the order ``assemble`` reads
+    and numbers the responses in), streamed: the log's ``SHA-256`` column and the chain's files."""
     query = (
-        select(ResponseRow.number, RawMessageRow.sha256, RawMessageRow.path)
-        .join(RawMessageRow, RawMessageRow.id == ResponseRow.raw_message_id)
-        .where(ResponseRow.round_id == round_id)
+        select(ResponseRow.reference, ResponseRow.received_at, RawMessageRow.sha256, RawMessageRow.path)
+        .outerjoin(RawMessageRow, RawMessageRow.id == ResponseRow.raw_message_id)
+        .where(ResponseRow.round_id == round_id, counted_clause())
+        .order_by(ResponseRow.received_at, ResponseRow.number)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    return {number: (sha, path) for number, sha, path in session.execute(query)}
+    return (StoredFile._make(row) for row in session.execute(query))
 
 
 def remark_of(session: Session, round_id: str, number: str) -> tuple[int, str] | None:
@@ -216,8 +238,9 @@ class RecordRepository(Protocol):
         in receipt order."""
         ...
 
-    def stored_files(self, round_id: str) -> dict[int, tuple[str, str]]:
-        """Each response number's stored raw message: (sha256, path)."""
+    def counted_files(self, round_id: str) -> Iterator[StoredFile]:
+        """Each counted response's stored raw message, in receipt order, streamed (consume inside
+        the unit of work)."""
         ...
 
     def remark_of(self, round_id: str, number: str) -> tuple[int, str] | None:
@@ -258,8 +281,8 @@ class SqlRecordRepository:
     def raw_links(self, round_id: str, numbers: Collection[int] | None = None) -> list[RawLink]:
         return raw_links(self._session, round_id, numbers)
 
-    def stored_files(self, round_id: str) -> dict[int, tuple[str, str]]:
-        return stored_files(self._session, round_id)
+    def counted_files(self, round_id: str) -> Iterator[StoredFile]:
+        return counted_files(self._session, round_id)
 
     def remark_of(self, round_id: str, number: str) -> tuple[int, str] | None:
         return remark_of(self._session, round_id, number)

@@ -8,11 +8,11 @@ is what trace, export and purge see.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from flows.adapters.db.record import AttachmentFile, PurgePlan, RawLink, SentMessage
+from flows.adapters.db.record import AttachmentFile, PurgePlan, RawLink, SentMessage, StoredFile
 from flows.core.model import RawState
 from flows.core.retention import RECORD_STEPS, RecordEvent, RoundRecord
 from tests.support.fakes.events import FakeEvent, FakeEventRepository
@@ -40,10 +40,10 @@ class FakeRecordRepository:
         links = [self._link(r) for r in rows]
         return links if numbers is None else [x for x in links if x.number in set(numbers)]
 
-    def stored_files(self, round_id: str) -> dict[int, tuple[str, str]]:
-        return {
-            x.number: (x.sha256, x.path) for x in self.raw_links(round_id) if x.sha256 and x.path is not None
-        }
+    def counted_files(self, round_id: str) -> Iterator[StoredFile]:
+        for r in self._responses._counted_rows(round_id):  # receipt order, as the SQL's
+            raw = self._responses.raws.get(r.get("raw_message_id") or 0) or {}
+            yield StoredFile(r["reference"], r["received_at"], raw.get("sha256"), raw.get("path"))
 
     def remark_of(self, round_id: str, number: str) -> tuple[int, str] | None:
         for remark in self._responses.remark_rows:
