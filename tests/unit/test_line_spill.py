@@ -56,8 +56,10 @@ def test_a_replaced_line_is_read_in_its_place(tmp_path) -> None:
 def test_a_campaign_tuple_is_kept_once_not_copied_into_every_line(tmp_path) -> None:
     spill = TextSpill(tmp_path)
     names = tuple(f"Borger {i}" for i in range(5_000))
-    lines = SpilledLines(spill, (_line(n, "ens", campaign="k", campaign_parties=names) for n in range(1, 201)))
-    assert SHARE_FROM <= len(names)
+    lines = SpilledLines(
+        spill, (_line(n, "ens", campaign="k", campaign_parties=names) for n in range(1, 201))
+    )
+    assert len(names) >= SHARE_FROM
     assert lines[0].campaign_parties is lines[199].campaign_parties == names
     # 200 lines × 5,000 names copied would be megabytes; shared, each line is a few hundred bytes
     assert spill.size < 200 * 1_000
