@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from flows.core.assembly import Assembly, LazyText, StaffNote
+from flows.core.assembly import Assembly, LazyText, StaffNote, resolve
 from flows.core.redaction import Own, Reason, Redactor, Term, leaks
 
 PSEUDONYM = "Borger {n}"
@@ -26,7 +26,7 @@ def place_of(response_number: int) -> str:
     return f"Høringssvar {response_number}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sender:
     """Who wrote one counted response, as far as the public version cares."""
 
@@ -72,9 +72,29 @@ def public_assembly(
         pseudonym = pseudonyms[sender.names[0]]
         return [Term(n, pseudonym, Reason.NAME) for n in sender.names]
 
+    # One public tuple of names per campaign, as the private read shares one per campaign: a
+    # new tuple per member would cost k × k names for a campaign of k responses. Keyed by the
+    # private tuple's identity (alive in ``assembly`` throughout), so no tuple is hashed.
+    campaign_names: dict[int, tuple[str, ...]] = {}
+
+    def shown_parties(names: tuple[str, ...]) -> tuple[str, ...]:
+        if not names:
+            return names
+        if id(names) not in campaign_names:
+            shown = tuple(shown_name(p) for p in names)
+            campaign_names[id(names)] = names if shown == names else shown
+        return campaign_names[id(names)]
+
+    def shown_attachments(items: tuple[str, ...], place: str, names: list[Term]) -> tuple[str, ...]:
+        shown = tuple(redactor.redact(a, place, names) for a in items)
+        return items if shown == items else shown  # most have nothing to hide: share the tuple
+
     responses = []
+    letters: dict[int, str | LazyText] = {}  # the shown text of each response with attachment texts
     for r in assembly.responses:
         place, names = place_of(r.number), own_terms(r.number)
+        if r.number in attachments:
+            letters[r.number] = r.content
         responses.append(
             replace(
                 r,
@@ -82,8 +102,8 @@ def public_assembly(
                 sender="",  # every sender's address is personal data; the party names the sender
                 subject=redactor.redact(r.subject, place, names),
                 content=keep(redactor.redact(r.text, place, names)),
-                attachments=tuple(redactor.redact(a, place, names) for a in r.attachments),
-                campaign_parties=tuple(shown_name(p) for p in r.campaign_parties),
+                attachments=shown_attachments(r.attachments, place, names),
+                campaign_parties=shown_parties(r.campaign_parties),
             )
         )
     remarks = []
@@ -106,10 +126,9 @@ def public_assembly(
             redactor.redact(note.reply, place), redactor.redact(note.change, place), note.gives_change
         )
     texts: dict[int, list[tuple[str, str]]] = {}
-    stored = {r.number: r for r in assembly.responses}
     for number, items in attachments.items():
         place, names = place_of(number), own_terms(number)
-        shown = stored[number].text if number in stored else ""
+        shown = resolve(letters.pop(number, ""))
         texts[number] = [
             (
                 redactor.redact(name, place, names),

@@ -85,3 +85,14 @@ def test_the_gate_refuses_a_cpr_number_shown_by_vis() -> None:
         ("Høringssvar 3", "et CPR-nummer"),
         ("bemærkning 3.1", "et CPR-nummer"),
     ]
+
+
+def test_the_members_of_a_campaign_share_one_public_tuple_of_names() -> None:
+    # A new tuple per member would cost k × k names for a campaign of k responses.
+    a = _assembly()
+    names = tuple(r.party for r in a.responses)
+    a.responses = [replace(r, campaign="c1", campaign_size=4, campaign_parties=names) for r in a.responses]
+    public = public_assembly(a, SENDERS, [], {}, Redactor(OWN)).assembly
+    shown = public.responses[0].campaign_parties
+    assert shown == ("Borger 1", "Boldklubben", "Borger 2", "Borger 2")
+    assert all(r.campaign_parties is shown for r in public.responses)

@@ -63,6 +63,7 @@ class SqlPublicationRepository:
         sender staff include without naming a party is a private person)."""
         wanted = sorted(set(numbers))
         found: dict[int, Sender] = {}
+        organisations: dict[int, Sender] = {}
         for start in range(0, len(wanted), CHUNK):
             query = (
                 select(
@@ -82,9 +83,13 @@ class SqlPublicationRepository:
                 if party_id is None:
                     names = tuple(n for n in (display.strip(),) if n)
                     found[number] = Sender(f"sender:{sender.lower()}", True, names)
+                elif not person:  # an organisation's many responses share one Sender
+                    if party_id not in organisations:
+                        organisations[party_id] = Sender(f"party:{party_id}", False, ())
+                    found[number] = organisations[party_id]
                 else:
                     names = tuple(dict.fromkeys(n for n in (party_name, display.strip()) if n))
-                    found[number] = Sender(f"party:{party_id}", bool(person), names if person else ())
+                    found[number] = Sender(f"party:{party_id}", True, names)
         return found
 
     def person_party_names(self, round_id: str) -> list[str]:
