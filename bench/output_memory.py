@@ -4,11 +4,16 @@
 ``measure DIR`` then runs each output stage (the assembly read, the log, the note, the public
 version; the chain with the note and its gate; and the whole ``assemble`` service) in its own fresh interpreter and prints its ``ru_maxrss``, so no figure carries memory
 that an earlier stage, the bench's own inputs or the corpus generator left behind.
+
+``measure DIR bundle`` times the combined PDF alone: the assembly is read first, then the peak is
+reset (``/proc/self/clear_refs``) so ``bundle_peak_mb`` is the PDF's own; ``HOERING_BENCH_BUNDLE_VOLUME``
+sets the responses per volume (default: the product's ``BUNDLE_VOLUME``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -99,6 +104,8 @@ def run_stage(stage: str, work: Path) -> dict[str, Any]:
         # gate, bundle, public note; into an empty folder, so no earlier run's log is read back
         shutil.rmtree(out / "assemble", ignore_errors=True)
         assemble(app, round_id, out / "assemble")
+    elif stage == "bundle":
+        return _bundle_stage(app, round_id, out, product)
     else:
         raise SystemExit(f"unknown stage {stage}")
     result = {
@@ -109,6 +116,40 @@ def run_stage(stage: str, work: Path) -> dict[str, Any]:
     }
     product.close()
     return result
+
+
+def _bundle_stage(app: Any, round_id: str, out: Path, product: Any) -> dict[str, Any]:
+    from flows.adapters.pdf_bundle import write_bundle
+    from flows.services.assembling import build_assembly
+
+    assembly = build_assembly(app, round_id)
+    per_volume = os.environ.get("HOERING_BENCH_BUNDLE_VOLUME")
+    options: dict[str, Any] = {"per_volume": int(per_volume)} if per_volume else {}
+    before = _status_kb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS: the peak from here on is the PDF's
+    wall, cpu = time.perf_counter(), time.process_time()
+    files = write_bundle(assembly, out / f"{round_id}-samlede-hoeringssvar.pdf", **options)
+    result = {
+        "stage": "bundle",
+        "responses": len(assembly.responses),
+        "per_volume": per_volume or "default",
+        "files": len(files) if files else 1,
+        "wall_s": round(time.perf_counter() - wall, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "rss_before_mb": round(before / 1024, 1),
+        "bundle_peak_mb": round(_status_kb("VmHWM") / 1024, 1),
+        "bundle_added_mb": round((_status_kb("VmHWM") - before) / 1024, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    product.close()
+    return result
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no {field} in /proc/self/status")
 
 
 def measure(work: Path, stages: tuple[str, ...] = STAGES) -> list[dict[str, Any]]:

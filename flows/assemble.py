@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.artifacts import publish, tag_run
+from flows.core.outputs import bundle_labels
 from flows.notify import alert_contact
 from flows.runtime import PLAIN, get_app, run_name
 from flows.services import assembling
@@ -19,7 +20,7 @@ def write_outputs(round_id: str, out_dir: str | None, now: str | None) -> dict[s
     return {
         "log": str(report.log),
         "note": str(report.note),
-        "bundle": str(report.bundle),
+        "bundle": [str(p) for p in report.bundle],  # the PDF, or its volumes in order
         "counted": report.counted,
         "late": report.late,
         "review": report.review,
@@ -39,6 +40,8 @@ def assemble(round_id: str, out_dir: str | None = None, now: str | None = None) 
     result = write_outputs(round_id, out_dir, now)
     outputs = {"Høringslog": result["log"], "Høringsnotat": result["note"]}
     if result["public"]:
-        outputs["Høringsnotat (offentlig)"], outputs["Samlede høringssvar (offentlig)"] = result["public"]
+        note, *bundle = result["public"]
+        outputs["Høringsnotat (offentlig)"] = note
+        outputs.update(bundle_labels("Samlede høringssvar (offentlig)", bundle))
     publish(round_id, get_app(now), step="høringslog og notat", outputs=outputs)
     return result

@@ -184,6 +184,8 @@ def assemble_cmd(
     result = _run("assemble", lambda: assemble(round_id, str(out.resolve()) if out else None, now=_now()))
     typer.echo(result["log"])
     typer.echo(result["note"])
+    for path in result["bundle"]:  # the PDF, or each of its volumes
+        typer.echo(path)
     for problem in result["quality_problems"]:
         typer.echo(f"Kvalitetskontrol: {problem}", err=True)
 
@@ -276,16 +278,19 @@ def demo_cmd(
     ):
         os.environ.pop(name, None)
     os.environ["HOERING_DATA_DIR"] = str(data_dir / "demo")
+    from flows.core.outputs import bundle_labels
     from flows.demo import demo
 
     result = _run("demo", lambda: demo(str(out.resolve()) if out else None))
     typer.echo(f"Høringslog:  {result['log']}")
     typer.echo(f"Høringsnotat: {result['note']}")
-    typer.echo(f"Samlede høringssvar: {result['bundle']}")
-    for label, path in zip(
-        ("Offentligt notat:", "Offentlige svar:"), result.get("public") or (), strict=False
-    ):
-        typer.echo(f"{label} {path}")
+    for label, path in bundle_labels("Samlede høringssvar", result["bundle"]).items():
+        typer.echo(f"{label}: {path}")
+    note, *bundle = result.get("public") or [None]
+    if note:
+        typer.echo(f"Offentligt notat: {note}")
+        for label, path in bundle_labels("Offentlige svar", bundle).items():
+            typer.echo(f"{label}: {path}")
 
 
 def main() -> None:

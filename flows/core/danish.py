@@ -40,10 +40,15 @@ def number_words(n: int, *, neuter: bool = False) -> str:
         msg = "negative counts do not occur"
         raise ValueError(msg)
     if n >= 1000:
-        return f"{n:,}".replace(",", ".")
+        return thousands(n)
     if n == 1:
         return "ét" if neuter else "én"
     return _words(n)
+
+
+def thousands(n: int) -> str:
+    """Digits with '.' between the thousands, as Danish writes them: 5001 → "5.001"."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _words(n: int) -> str:

@@ -38,12 +38,12 @@ from flows.services.purging import ensure_not_purged
 class AssembleReport:
     log: Path
     note: Path
-    bundle: Path
+    bundle: tuple[Path, ...]  # the PDF, or its volumes in order (a round above one volume)
     counted: int
     late: int
     review: int
     quality_problems: list[str] = field(default_factory=list)
-    public: tuple[Path, Path] | None = None  # the public note and bundle
+    public: tuple[Path, ...] | None = None  # the public note, then its bundle's file or volumes
 
 
 def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleReport:
@@ -60,7 +60,7 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
     out_dir.mkdir(parents=True, exist_ok=True)
     write_log(assembly, log_path, extra=[public.sheet])
     quality = write_note(assembly, note_path, letterhead=letterhead(app))
-    write_bundle(assembly, bundle_path)
+    bundle = write_bundle(assembly, bundle_path)
     public_paths = publishing.write_public(app, public, out_dir, letterhead(app))
     with app.uow() as uow:
         uow.events.add(
@@ -69,14 +69,14 @@ def assemble(app: App, round_id: str, out_dir: Path | None = None) -> AssembleRe
             "written",
             log=str(log_path),
             note=str(note_path),
-            bundle=str(bundle_path),
+            bundle=[str(path) for path in bundle],
             public=[str(path) for path in public_paths],
             quality=list(quality.problems),
         )
     return AssembleReport(
         log_path,
         note_path,
-        bundle_path,
+        bundle,
         len(assembly.on_time),
         len(assembly.late),
         len(assembly.review),

@@ -23,11 +23,12 @@ from flows.adapters import case_file
 from flows.adapters.case_file import Document, file_sha256, safe_name
 from flows.adapters.db.record import AttachmentFile, RawLink, SentMessage
 from flows.adapters.message_pdf import MessageView, read_headers, write_message_pdf
+from flows.adapters.pdf_bundle import bundle_files
 from flows.bootstrap import App
 from flows.core.danish import local, short_datetime
 from flows.core.errors import HoeringError
 from flows.core.model import Kind, OutboxPurpose, Round
-from flows.core.outputs import output_paths
+from flows.core.outputs import bundle_labels, output_paths
 from flows.core.quality import clean_text
 from flows.core.retention import RecordEvent
 from flows.services.outbox import render
@@ -118,8 +119,10 @@ def _internal_files(
     if not (log_path.is_file() and note_path.is_file()):
         raise NothingAssembledError(round_id)
     files = [("Høringsnotat (udkast)", note_path, when), ("Høringslog", log_path, when)]
-    if bundle_path.is_file():
-        files.append(("Samlede høringssvar", bundle_path, when))
+    volumes = [str(path) for path in bundle_files(bundle_path)]  # the one PDF, or every volume in order
+    files += [
+        (title, Path(path), when) for title, path in bundle_labels("Samlede høringssvar", volumes).items()
+    ]
     return files
 
 

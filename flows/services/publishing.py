@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.adapters.excel_public_sheet import Table, public_sheet, read_public_edits
-from flows.adapters.pdf_bundle import write_bundle
+from flows.adapters.pdf_bundle import remove_bundle, write_bundle
 from flows.adapters.text_spill import TextSpill
 from flows.adapters.word_note import write_note
 from flows.bootstrap import App
@@ -34,7 +34,10 @@ PUBLIC_EDITION = " (offentlig version)"
 
 
 def public_paths(out_dir: Path, round_id: str) -> tuple[Path, Path]:
-    """Where the public note and the public bundle go (``flows.core.outputs`` names them)."""
+    """Where the public note and the public bundle go (``flows.core.outputs`` names them).
+
+    A round above one volume gets the bundle's volumes beside it instead (``write_bundle``).
+    """
     outputs = output_paths(out_dir, round_id)
     return outputs.public_note, outputs.public_bundle
 
@@ -80,16 +83,21 @@ def prepare(app: App, assembly: Assembly) -> Prepared:
     return Prepared(version, own, public_sheet(redactor.ledger.rows(), added))
 
 
-def write_public(app: App, prepared: Prepared, out_dir: Path, letterhead: Path | None) -> tuple[Path, Path]:
-    """Write the public note and bundle, or refuse (PublicLeakError) and remove stale ones."""
+def write_public(app: App, prepared: Prepared, out_dir: Path, letterhead: Path | None) -> tuple[Path, ...]:
+    """Write the public note and bundle, or refuse (PublicLeakError) and remove stale ones.
+
+    The files written: the note, then the bundle's one file or its volumes in order.
+    """
     note_path, bundle_path = public_paths(out_dir, prepared.version.assembly.round.id)
     refusals = gate(prepared.version, prepared.own)
     if refusals:
-        for stale in (note_path, bundle_path):
-            stale.unlink(missing_ok=True)
+        note_path.unlink(missing_ok=True)
+        remove_bundle(bundle_path)  # every volume of it, too
         log.warning("public version refused: %d finds left (first in %s)", len(refusals), refusals[0].where)
         raise PublicLeakError(refusals[0].where, refusals[0].what, len(refusals) - 1)
     public = prepared.version.assembly
     write_note(public, note_path, letterhead=letterhead)
-    write_bundle(public, bundle_path, attachment_texts=prepared.version.attachments, edition=PUBLIC_EDITION)
-    return note_path, bundle_path
+    bundle = write_bundle(
+        public, bundle_path, attachment_texts=prepared.version.attachments, edition=PUBLIC_EDITION
+    )
+    return (note_path, *bundle)

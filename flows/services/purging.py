@@ -22,9 +22,11 @@ from pathlib import Path
 
 from flows.adapters.case_file import remove_path
 from flows.adapters.db.unit_of_work import UnitOfWork
+from flows.adapters.pdf_bundle import bundle_files
 from flows.bootstrap import App
 from flows.core.danish import deadline_text
 from flows.core.errors import HoeringError, UnknownRoundError
+from flows.core.outputs import output_paths
 from flows.core.retention import RecordEvent, RoundRecord, Verdict, verdict, verdict_reason
 
 
@@ -90,14 +92,27 @@ def purge_round(app: App, item: RoundRecord) -> dict[str, int]:
 
 
 def _outputs(uow: UnitOfWork, round_id: str) -> list[str]:
-    """The round's own outputs that hold texts: exactly the files assemble and export wrote."""
+    """The round's own outputs that hold texts: the files assemble and export wrote, and every
+    volume of the bundles beside a note they wrote (one an interrupted assemble left too)."""
     found: set[str] = set()
     for detail in uow.records.event_details(round_id, "assemble", "written"):
-        found.update(str(detail[k]) for k in ("log", "note", "bundle") if detail.get(k))
+        found.update(str(detail[k]) for k in ("log", "note") if detail.get(k))
+        found.update(_paths(detail.get("bundle")))  # a list of its volumes; one path before them
         found.update(str(path) for path in detail.get("public") or ())
+        if detail.get("note"):
+            outputs = output_paths(Path(str(detail["note"])).parent, round_id)
+            found.update(
+                str(path) for path in (*bundle_files(outputs.bundle), *bundle_files(outputs.public_bundle))
+            )
     for detail in uow.records.event_details(round_id, "export", RecordEvent.EXPORTED.value):
         found.update(str(detail[k]) for k in ("folder", "zip") if detail.get(k))
     return sorted(found)
+
+
+def _paths(value: object) -> list[str]:
+    if not value:
+        return []
+    return [str(path) for path in value] if isinstance(value, list) else [str(value)]
 
 
 def _moment(app: App) -> datetime:

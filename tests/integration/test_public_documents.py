@@ -25,7 +25,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from flows.bootstrap import App, bootstrap
+from flows.core import outputs
 from flows.core.errors import PublicLeakError
+from flows.core.outputs import bundle_paths, output_paths
 from flows.services import assembling, collecting, ingesting
 from flows.services.opening import open_round
 from flows.services.publishing import public_paths
@@ -224,7 +226,7 @@ def test_the_public_version_hides_personal_data_and_follows_staff(app: App, tmp_
     assert "hoering-tmf@kk.example" in public["note"]  # the administration's own address
     assert "Ole Nabo" not in public["note"]  # a person invited by name who did not respond
 
-    internal = _docx_text(report.note) + _pdf_text(report.bundle)
+    internal = _docx_text(report.note) + _pdf_text(report.bundle[0])
     assert "070761-4285" in internal and "Peter Olsen" in internal and "peter@andet.example" in internal
     assert "hilsen\nKaren Margrethe Jensen" in _docx_text(report.note)  # her signature line
     assert "hilsen\nBorger 1" in public["note"]
@@ -273,3 +275,32 @@ def test_the_gate_refuses_a_cpr_number_staff_tried_to_show(app: App, tmp_path: P
     assert "Høringssvar 1" in message and "CPR-nummer" in message and "\n" not in message
     assert not note.exists() and not bundle.exists()  # no stale public version left to publish
     assert "070761-4285" in _docx_text(report.note)  # the internal note is written as before
+
+
+def test_a_round_above_one_volume_is_assembled_in_volumes_both_private_and_public(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setattr(outputs, "BUNDLE_VOLUME", 1)  # a volume a response: the two counted ones
+
+    report = assembling.assemble(app, "offentlig-runde", out)
+
+    names = output_paths(out, "offentlig-runde")
+    assert report.counted == 2 and report.bundle == bundle_paths(names.bundle, 2, 1)
+    assert report.public == (names.public_note, *bundle_paths(names.public_bundle, 2, 1))
+    assert not names.bundle.exists() and not names.public_bundle.exists()
+    second = PdfReader(str(report.bundle[1])).pages[0].extract_text()
+    assert "Del 2 af 2: høringssvar nr. 2" in second and "(2)" in second  # the round's total
+    public_front = PdfReader(str(report.public[1])).pages[0].extract_text()
+    assert "offentlig version" in public_front and "Del 1 af 2: høringssvar nr. 1" in public_front
+    assert "karen.jensen@privat.example" not in _pdf_text(report.public[1]) + _pdf_text(report.public[2])
+    with app.uow() as uow:
+        *_, detail = uow.records.event_details("offentlig-runde", "assemble", "written")
+    assert detail["bundle"] == [str(p) for p in report.bundle]
+    assert detail["public"] == [str(p) for p in report.public]
+
+    monkeypatch.setattr(outputs, "BUNDLE_VOLUME", 5_000)
+    again = assembling.assemble(app, "offentlig-runde", out)
+
+    assert again.bundle == (names.bundle,) and again.public == (names.public_note, names.public_bundle)
+    assert sorted(p.name for p in out.iterdir() if "-del-" in p.name) == []  # no volume left beside

@@ -64,7 +64,7 @@ def test_bounces_and_auto_replies_use_up_no_numbers(tmp_path: Path) -> None:
     note = [p.text for p in Document(str(report.note)).paragraphs]
     assert "Røde Kors (bemærkning 2.1): Frivillige nævnt på side 3." in note
 
-    pdf = "\n".join(page.extract_text() for page in PdfReader(str(report.bundle)).pages)
+    pdf = "\n".join(page.extract_text() for page in PdfReader(str(report.bundle[0])).pages)
     assert "1. Ældrerådet" in pdf and "2. Røde Kors" in pdf
     assert "3. " not in pdf and "4. Røde Kors" not in pdf
 

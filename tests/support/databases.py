@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +24,13 @@ def fresh_database(base_url: str | None) -> Iterator[str | None]:
     admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = base_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield base_url.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if os.environ.get("HOERING_BENCH_KEEP_DATABASE"):  # to measure the outputs again on it
+            print(f"kept database {name}", file=sys.stderr)
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -14,6 +14,7 @@ from flows.adapters.file_mailer import FileMailer
 from flows.bootstrap import App
 from flows.core.model import OutboxPurpose, OutboxState
 from flows.core.outbox import Attempt, OutboxItem
+from flows.core.outputs import bundle_paths, output_paths
 from flows.services.exporting import NothingAssembledError, export
 from tests.support.fakes import FakeUnitOfWork
 from tests.unit.services.conftest import NOW, ROUND
@@ -97,3 +98,35 @@ def test_export_before_assemble_says_what_to_do_and_writes_nothing(
         export(app, ROUND.id, tmp_path / "esdh")
     assert not (tmp_path / "esdh").exists()
     assert uow.events.added == []
+
+
+def test_the_case_file_holds_every_volume_of_the_bundle_in_order(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    assembled_round(app, uow)
+    bundle = output_paths(app.settings.out_dir(ROUND.id), ROUND.id).bundle
+    volumes = bundle_paths(bundle, 3, 1)
+    for part, path in enumerate(volumes, start=1):
+        path.write_bytes(f"%PDF volume {part}".encode())
+
+    report = export(app, ROUND.id, tmp_path / "esdh")
+
+    internal = [d for d in _manifest(report.folder) if d["direction"] == "Internt"]
+    shown = {d["title"]: d["file"] for d in internal if d["title"].startswith("Samlede")}
+    assert shown == {f"Samlede høringssvar, del {k} af 3": volumes[k - 1].name for k in (1, 2, 3)}
+    for path in volumes:
+        assert (report.folder / path.name).read_bytes() == path.read_bytes()
+
+
+def test_a_bundle_in_one_file_is_in_the_case_file_under_its_title(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    assembled_round(app, uow)
+    bundle = output_paths(app.settings.out_dir(ROUND.id), ROUND.id).bundle
+    bundle.write_bytes(b"%PDF the one bundle")
+
+    report = export(app, ROUND.id, tmp_path / "esdh")
+
+    titles = [d["title"] for d in _manifest(report.folder) if d["direction"] == "Internt"]
+    assert "Samlede høringssvar" in titles and not any("del " in t for t in titles)
+    assert (report.folder / bundle.name).read_bytes() == b"%PDF the one bundle"

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from flows.core.assembly import Assembly
 from flows.core.errors import PublicLeakError
+from flows.core.outputs import bundle_paths
 from flows.core.public_version import Sender
 from flows.core.redaction import Publish
 from flows.services.publishing import absorb_public_edits, prepare, public_paths, write_public
@@ -86,7 +87,8 @@ def test_taking_a_vis_back_forgets_it_but_keeps_the_text_staff_added(club_world:
 def test_the_gate_refuses_and_removes_a_stale_public_version(club_world: World) -> None:
     out = club_world.base / "out"
     out.mkdir()
-    stale = public_paths(out, ROUND_ID)
+    note, bundle = public_paths(out, ROUND_ID)
+    stale = (note, bundle, *bundle_paths(bundle, 2, 1))  # and the volumes of a larger round's version
     for path in stale:
         path.write_bytes(b"last week's public version")
     leaky = prepare(club_world.app, assembly(title="Sag 010203-1234"))

@@ -10,6 +10,7 @@ import pytest
 
 from flows.adapters.case_file import remove_path
 from flows.bootstrap import App
+from flows.core.outputs import bundle_paths, output_paths
 from flows.services import exporting, purging
 from flows.services.purging import TextsDeletedError, ensure_not_purged, purge
 from tests.support.fakes import FakeUnitOfWork
@@ -119,3 +120,36 @@ def test_a_round_not_yet_due_is_only_counted(app: App, uow: FakeUnitOfWork, tmp_
 
     assert (report.purged, report.left, report.not_due) == ({}, {}, 1)
     assert all(f.is_file() for f in files)
+
+
+def test_purge_removes_every_volume_of_both_bundles_and_one_an_interrupted_run_left(
+    app: App, uow: FakeUnitOfWork, tmp_path: Path
+) -> None:
+    _closed(app, uow)
+    outputs = output_paths(app.settings.out_dir(ROUND.id), ROUND.id)
+    volumes = bundle_paths(outputs.bundle, 3, 1)
+    public = bundle_paths(outputs.public_bundle, 2, 1)
+    for path in (*volumes, *public, outputs.public_note):
+        path.write_bytes(b"%PDF")
+    uow.events.add(
+        ROUND.id,
+        "assemble",
+        "written",
+        recorded_at=NOW,
+        note=str(outputs.note),
+        log=str(outputs.log),
+        bundle=[str(p) for p in volumes[:2]],  # the third was written by a run that stopped before its event
+        public=[str(outputs.public_note), *map(str, public)],
+    )
+    older = outputs.bundle  # what an assemble before volumes recorded: one path
+    older.write_bytes(b"%PDF")
+    uow.events.add(
+        ROUND.id, "assemble", "written", recorded_at=NOW, note=str(outputs.note), bundle=str(older)
+    )
+    exporting.export(app, ROUND.id, tmp_path / "esdh")
+    app.clock = lambda: PAST_DATE
+
+    purge(app)
+
+    assert not any(p.exists() for p in (*volumes, *public, outputs.public_note, older))
+    assert list(outputs.note.parent.iterdir()) == []
