@@ -20,6 +20,12 @@ def remark_reference(response_reference: str, remark_number: str) -> str:
     return f"{response_reference}.{remark_number.partition('.')[2] or '1'}"
 
 
+def stored_number(reference: str) -> int | None:
+    """``ROUND-0007`` → 7 (the number ingest stored); None for anything else."""
+    number = reference.strip().rpartition("-")[2]
+    return int(number) if number.isdigit() else None
+
+
 def stored_remark_number(reference: str) -> str | None:
     """``ROUND-0007.2`` → ``7.2``; None for anything else."""
     head, _, position = reference.strip().rpartition(".")

@@ -10,10 +10,11 @@ their names; the round's own texts (title, administration, …) are the administ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from flows.core.assembly import Assembly, LazyText, StaffNote, resolve
+from flows.core.assembly import Assembly, LazyText, StaffNote, in_receipt_order, resolve
 from flows.core.redaction import Own, Reason, Redactor, Term, leaks
 
 PSEUDONYM = "Borger {n}"
@@ -49,8 +50,10 @@ def public_assembly(
     attachments: Mapping[int, Sequence[tuple[str, str]]],
     redactor: Redactor,
     keep: Callable[[str], str | LazyText] = lambda text: text,
+    lines: Callable[[], MutableSequence[Any]] = list,
 ) -> PublicVersion:
-    """The redacted twin of ``assembly``; ``keep`` stores each redacted text (a spill file)."""
+    """The redacted twin of ``assembly``; ``keep`` stores each redacted text (a spill file) and
+    ``lines`` makes the sequences its lines go to (a spill too, for a national round)."""
     pseudonyms = _pseudonyms(assembly, senders, person_parties)
 
     names_shown: dict[str, str] = {}
@@ -89,7 +92,7 @@ def public_assembly(
         shown = tuple(redactor.redact(a, place, names) for a in items)
         return items if shown == items else shown  # most have nothing to hide: share the tuple
 
-    responses = []
+    responses = lines()
     letters: dict[int, str | LazyText] = {}  # the shown text of each response with attachment texts
     for r in assembly.responses:
         place, names = place_of(r.number), own_terms(r.number)
@@ -104,9 +107,10 @@ def public_assembly(
                 content=keep(redactor.redact(r.text, place, names)),
                 attachments=shown_attachments(r.attachments, place, names),
                 campaign_parties=shown_parties(r.campaign_parties),
+                full_content="",  # the whole private body is for the log; no public document shows it
             )
         )
-    remarks = []
+    remarks = lines()
     for m in assembly.remarks:
         place, names = place_of(m.response_number), own_terms(m.response_number)
         remarks.append(
@@ -150,7 +154,7 @@ def _pseudonyms(
     who did not respond are numbered after them, in the order of the list of parties."""
     by_key: dict[str, str] = {}
     names: dict[str, str] = {}
-    for r in sorted(assembly.responses, key=lambda r: (r.received_at, r.number)):
+    for r in in_receipt_order(assembly.responses):
         sender = senders.get(r.number)
         if sender is None or not sender.person:
             continue

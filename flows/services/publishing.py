@@ -13,10 +13,13 @@ then, and any earlier public version is removed so that a stale one is not publi
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flows.adapters.excel_public_sheet import Table, public_sheet, read_public_edits
+from flows.adapters.line_spill import SpilledLines
 from flows.adapters.pdf_bundle import remove_bundle, write_bundle
 from flows.adapters.text_spill import TextSpill
 from flows.adapters.word_note import write_note
@@ -24,11 +27,13 @@ from flows.bootstrap import App
 from flows.core.assembly import Assembly
 from flows.core.errors import PublicLeakError
 from flows.core.model import Round
+from flows.core.numbering import stored_number
 from flows.core.outputs import output_paths
 from flows.core.public_version import PublicVersion, gate, public_assembly
 from flows.core.redaction import Own, Publish, Redactor, Term
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PUBLIC_EDITION = " (offentlig version)"
 
@@ -67,20 +72,28 @@ def absorb_public_edits(app: App, round_id: str, log_path: Path) -> int:
 def prepare(app: App, assembly: Assembly) -> Prepared:
     """The redacted twin of ``assembly`` and the rows of the sheet that record each redaction."""
     round_id = assembly.round.id
-    numbers = [r.number for r in assembly.responses]
+    # the repository knows the numbers ingest stored; the lines show 1, 2, 3 … in receipt order
+    shown_of = {n: r.number for r in assembly.responses if (n := stored_number(r.reference)) is not None}
     with app.uow() as uow:
         decisions = uow.publication.decisions(round_id)
-        senders = uow.publication.senders(round_id, numbers)
+        senders = _shown(uow.publication.senders(round_id, shown_of), shown_of)
         persons = uow.publication.person_party_names(round_id)
-        attachments = uow.publication.attachment_texts(round_id, numbers)
+        attachments = _shown(uow.publication.attachment_texts(round_id, shown_of), shown_of)
     own = own_of(assembly.round)
     added = [d for d in decisions if d.added]
     terms = [Term(d.found, d.replacement, d.reason, d.place) for d in added if d.decision is Publish.HIDE]
     shown = [(d.place, d.found) for d in decisions if d.decision is Publish.SHOW]
     redactor = Redactor(own, terms, shown)
     spill = TextSpill(app.settings.data_dir / "tmp")
-    version = public_assembly(assembly, senders, persons, attachments, redactor, keep=spill.put)
+    version = public_assembly(
+        assembly, senders, persons, attachments, redactor, keep=spill.put, lines=lambda: SpilledLines(spill)
+    )
     return Prepared(version, own, public_sheet(redactor.ledger.rows(), added))
+
+
+def _shown(by_stored: Mapping[int, T], shown_of: Mapping[int, int]) -> dict[int, T]:
+    """Keyed by the numbers the outputs show instead of the stored ones."""
+    return {shown_of[stored]: value for stored, value in by_stored.items() if stored in shown_of}
 
 
 def write_public(app: App, prepared: Prepared, out_dir: Path, letterhead: Path | None) -> tuple[Path, ...]:

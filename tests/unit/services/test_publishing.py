@@ -97,3 +97,24 @@ def test_the_gate_refuses_and_removes_a_stale_public_version(club_world: World) 
         write_public(club_world.app, leaky, out, None)
 
     assert not any(path.exists() for path in stale)
+
+
+def test_senders_and_attachments_are_found_by_the_stored_number_not_the_shown_one(world: World) -> None:
+    """Ingest numbers in batch order, the outputs in receipt order: the first response shown may
+    be stored as nr. 2. The person who wrote it must be the one hidden, and its attachment its own."""
+    person = replace(response(1, "Ole Hansen", "Jeg er imod."), reference=f"{ROUND_ID}-0002")
+    club = replace(response(2, "Boldklubben", "Vi støtter."), reference=f"{ROUND_ID}-0001")
+    world.uow.publication.by_number[ROUND_ID] = {
+        2: Sender("sender:ole@privat.example", True, ("Ole Hansen",)),
+        1: Sender("party:1", False, ()),
+    }
+    world.uow.publication.attachments[ROUND_ID] = {1: [("vedtaegter.pdf", "Klubbens vedtægter")]}
+    rnd = make_round()
+    both = Assembly(
+        rnd, datetime(2025, 10, 30, tzinfo=UTC), [party("Boldklubben")], [person, club], [], [], {}
+    )
+
+    version = prepare(world.app, both).version
+
+    assert [r.party for r in version.assembly.responses] == ["Borger 1", "Boldklubben"]
+    assert version.attachments == {2: [("vedtaegter.pdf", "Klubbens vedtægter")]}
