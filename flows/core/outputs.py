@@ -10,13 +10,16 @@ that only one volume is ever held in memory (fpdf2 keeps a document's pages unti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 # Counted responses per volume of the combined PDF. fpdf2 holds about 10 KB per response until a
 # volume is saved; 5,000 keep one volume's peak near 50 MB however large the round (measured
 # 51.8 MB, bench.output_memory's bundle stage; CHANGELOG), and a national round ~70 volumes.
 BUNDLE_VOLUME = 5_000
+P = TypeVar("P", str, Path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ def bundle_paths(bundle: Path, counted: int, per_volume: int = BUNDLE_VOLUME) ->
     return tuple(volume_path(bundle, part, parts) for part in range(1, parts + 1))
 
 
-def bundle_labels(label: str, paths: list[str]) -> dict[str, str]:
+def bundle_labels(label: str, paths: Sequence[P]) -> dict[str, P]:
     """``label`` for the one PDF; ``label, del 2 af 7`` for each volume of a larger round."""
     if len(paths) == 1:
         return {label: paths[0]}

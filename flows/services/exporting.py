@@ -119,10 +119,8 @@ def _internal_files(
     if not (log_path.is_file() and note_path.is_file()):
         raise NothingAssembledError(round_id)
     files = [("Høringsnotat (udkast)", note_path, when), ("Høringslog", log_path, when)]
-    volumes = [str(path) for path in bundle_files(bundle_path)]  # the one PDF, or every volume in order
-    files += [
-        (title, Path(path), when) for title, path in bundle_labels("Samlede høringssvar", volumes).items()
-    ]
+    volumes = bundle_files(bundle_path)  # the one PDF, or every volume in order
+    files += [(title, path, when) for title, path in bundle_labels("Samlede høringssvar", volumes).items()]
     return files
 
 
