@@ -7,17 +7,24 @@ pickled once into the spill file of its texts and read back when it is shown: th
 the quality gate, the public version and the bundle each walk the lines in receipt order, one
 at a time, so only the line being written is ever in memory.
 
-A line's spilled texts travel as their place in the same file (pickle's ``persistent_id``), not
-as copies, and a long tuple many lines share (a campaign's names) is kept once in memory. Replacing a line (placements, the chain's SHA-256) appends its new version; the old
-bytes stay unread.
+A dataclass line is stored as a ``marshal`` row of its fields (``_Codec``): a spilled text as its
+place in the same file, a date as its parts, an enum member and a time zone as an index into a
+small table, and a long tuple many lines share (a campaign's names) as an index to the one copy
+kept in memory. Reading a row back costs a fifth of unpickling the dataclass (whose
+``__setstate__`` walks ``dataclasses.fields`` for every line); anything else is pickled. Replacing
+a line (placements, the chain's SHA-256) appends its new version; the old bytes stay unread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import marshal
 import pickle
 from array import array
-from collections.abc import Iterable, Iterator, MutableSequence
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from datetime import datetime, tzinfo
+from enum import Enum
 from typing import Any, Generic, TypeVar, overload
 
 from flows.adapters.text_spill import SpilledText, TextSpill
@@ -71,6 +78,154 @@ class _Unpickler(pickle.Unpickler):
         return SpilledText(self._spill, offset, length)
 
 
+_PLAIN = frozenset((str, int, bool, float, bytes, type(None)))
+# what a field holds in a row: itself, a text's place, a shared tuple, a date, an enum member, a pickle
+PLAIN, TEXT, SHARED, DATE, MEMBER, PICKLED = range(6)
+ROW_PICKLED = -1  # the class index of a line that is not a plain dataclass: the row is its pickle
+
+
+class _Table:
+    """Objects a row refers to by index (classes, enum members, time zones), kept in memory."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._index: dict[int, int] = {}
+
+    def index(self, value: Any) -> int:
+        key = id(value)
+        if key not in self._index:
+            self._index[key] = len(self.values)
+            self.values.append(value)
+        return self._index[key]
+
+
+class _Shape:
+    """How a dataclass's lines become rows and back: its field names, and a builder from values."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.names = tuple(f.name for f in dataclasses.fields(cls))
+        slots = getattr(cls, "__slots__", ())
+        if not hasattr(cls, "__post_init__") and set(self.names) <= set(slots):
+            # the slots' own setters: a frozen dataclass's __init__ goes through object.__setattr__
+            # by name for every field, twice the cost of reading the row
+            self._setters = tuple(cls.__dict__[name].__set__ for name in self.names)
+            self.build = self._set_slots
+        else:
+            self.build = self._call
+
+    def _set_slots(self, values: Sequence[Any]) -> Any:
+        line: Any = object.__new__(self.cls)
+        for set_value, value in zip(self._setters, values, strict=True):
+            set_value(line, value)
+        return line
+
+    def _call(self, values: Sequence[Any]) -> Any:
+        return self.cls(*values)
+
+
+def _shape_of(cls: type) -> _Shape | None:
+    """The shape of a dataclass built from its fields alone (every field in ``__init__``); else None."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    if not all(f.init for f in dataclasses.fields(cls)):
+        return None
+    return _Shape(cls)
+
+
+class _Codec:
+    """A dataclass line as a ``marshal`` row: (shape, fields not stored as themselves, fields)."""
+
+    def __init__(self, spill: TextSpill) -> None:
+        self._spill = spill
+        self._shared = _Shared()
+        self._shapes: list[_Shape] = []
+        self._shape_index: dict[type, int | None] = {}
+        self._members, self._zones = _Table(), _Table()
+        self._buffer = io.BytesIO()
+        self._pickler = _Pickler(self._buffer, self._shared)
+
+    def share(self, value: tuple[Any, ...]) -> None:
+        self._shared.index(value)
+
+    def _shape_for(self, cls: type) -> int | None:
+        if cls not in self._shape_index:
+            shape = _shape_of(cls)
+            self._shape_index[cls] = None if shape is None else len(self._shapes)
+            if shape is not None:
+                self._shapes.append(shape)
+        return self._shape_index[cls]
+
+    def dump(self, line: Any) -> bytes:
+        index = self._shape_for(type(line))
+        if index is None:
+            return marshal.dumps((ROW_PICKLED, self._pickle(line)))
+        special: list[int] = []  # position, kind: the fields that are not stored as themselves
+        row: list[Any] = [index, ()]
+        for position, name in enumerate(self._shapes[index].names):
+            kind, encoded = self._encode(getattr(line, name))
+            if kind != PLAIN:
+                special += (position, kind)
+            row.append(encoded)
+        row[1] = tuple(special)
+        return marshal.dumps(tuple(row))
+
+    def load(self, data: bytes) -> Any:
+        row = marshal.loads(data)  # noqa: S302  # our own rows, in an unlinked file of this process
+        if row[0] == ROW_PICKLED:
+            return self._unpickle(row[1])
+        shape, special = self._shapes[row[0]], row[1]
+        values = list(row[2:])
+        for at in range(0, len(special), 2):
+            position, kind = special[at], special[at + 1]
+            value = values[position]
+            if kind == TEXT:
+                values[position] = SpilledText(self._spill, value[0], value[1])
+            elif kind == MEMBER:
+                values[position] = self._members.values[value]
+            else:
+                values[position] = self._decode(kind, value)
+        return shape.build(values)
+
+    def _encode(self, value: Any) -> tuple[int, Any]:
+        kind = type(value)
+        if kind in _PLAIN:
+            return PLAIN, value
+        if kind is SpilledText:
+            return TEXT, value.place
+        if kind is tuple:
+            if len(value) >= SHARE_FROM or self._shared.has(value):
+                return SHARED, self._shared.index(value)
+            if all(type(item) in _PLAIN for item in value):
+                return PLAIN, value
+        if kind is datetime:
+            zone = None if value.tzinfo is None else self._zones.index(value.tzinfo)
+            parts = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+            return DATE, (*parts, value.microsecond, value.fold, zone)
+        if isinstance(value, Enum):
+            return MEMBER, self._members.index(value)
+        return PICKLED, self._pickle(value)
+
+    def _decode(self, kind: int, value: Any) -> Any:
+        if kind == DATE:
+            zone: tzinfo | None = None if value[8] is None else self._zones.values[value[8]]
+            year, month, day, hour, minute, second, micro, fold, _zone = value
+            return datetime(year, month, day, hour, minute, second, micro, tzinfo=zone, fold=fold)
+        if kind == SHARED:
+            return self._shared.values[value]
+        return self._unpickle(value)
+
+    def _pickle(self, value: Any) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._pickler.clear_memo()
+        self._pickler.dump(value)
+        return self._buffer.getvalue()
+
+    def _unpickle(self, data: bytes) -> Any:
+        return _Unpickler(data, self._spill, self._shared).load()
+
+
 class SpilledLines(MutableSequence[T], Generic[T]):
     """A sequence of frozen dataclass lines stored in ``spill``; reading one unpickles it anew."""
 
@@ -78,27 +233,20 @@ class SpilledLines(MutableSequence[T], Generic[T]):
         self._spill = spill
         self._offsets = array("q")
         self._lengths = array("l")
-        self._buffer = io.BytesIO()
-        self._shared = _Shared()
-        self._pickler = _Pickler(self._buffer, self._shared)
+        self._codec = _Codec(spill)
         for line in lines:
             self.append(line)
 
     def share(self, value: tuple[Any, ...]) -> tuple[Any, ...]:
         """Keep ``value`` once: every line that holds it reads back this very tuple."""
-        self._shared.index(value)
+        self._codec.share(value)
         return value
 
     def _dump(self, line: T) -> tuple[int, int]:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._pickler.clear_memo()
-        self._pickler.dump(line)
-        return self._spill.put_bytes(self._buffer.getvalue())
+        return self._spill.put_bytes(self._codec.dump(line))
 
     def _load(self, index: int) -> T:
-        data = self._spill.read_bytes(self._offsets[index], self._lengths[index])
-        line: T = _Unpickler(data, self._spill, self._shared).load()
+        line: T = self._codec.load(self._spill.read_bytes(self._offsets[index], self._lengths[index]))
         return line
 
     def __len__(self) -> int:

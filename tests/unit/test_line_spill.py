@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -94,3 +96,65 @@ def test_receipt_order_is_kept_without_a_sort_and_restored_when_broken() -> None
     assert in_receipt_order(ordered) is ordered
     broken = [_line(2, "b"), ResponseLine(1, "R", "P", "s", early, Channel.EMAIL, False, "", "a")]
     assert [r.number for r in in_receipt_order(broken)] == [1, 2]
+
+
+@dataclass(frozen=True)
+class _Odd:
+    """Not slotted, with a field of a type the rows do not know (a set) and a tuple of dates."""
+
+    when: datetime
+    tags: frozenset[str]
+    dates: tuple[datetime, ...]
+    text: object = None
+
+
+@dataclass
+class _Checked:
+    value: int
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError("negative")
+
+
+class _Plain:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Plain) and other.value == self.value
+
+
+def test_every_kind_of_field_reads_back_exactly(tmp_path) -> None:
+    copenhagen = ZoneInfo("Europe/Copenhagen")
+    # the hour that occurs twice when summer time ends: only ``fold`` tells the two apart
+    second = datetime(2026, 10, 25, 2, 30, 0, 123456, tzinfo=copenhagen, fold=1)
+    naive = datetime(2026, 3, 2, 9, 30)
+    fixed = datetime(2026, 3, 2, 9, 30, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))
+    spill = TextSpill(tmp_path)
+    text = spill.put(LONG)
+    lines: SpilledLines[object] = SpilledLines(spill)
+    lines.append(_line(7, text, attachments=("a.pdf", "b.xlsx"), campaign=None, full_content=text))
+    lines.append(replace(_line(8, "kort"), received_at=second, channel=Channel.TEMPLATE))
+    lines.append(_Odd(naive, frozenset({"x", "y"}), (fixed, second), text))
+    lines.append(_Checked(3))
+    lines.append(_Plain("ikke en dataclass"))
+    first, summer, odd, checked, plain = list(lines)
+    expected = _line(7, "", attachments=("a.pdf", "b.xlsx"))
+    assert replace(first, content="", full_content="") == expected  # a text's handle is new each read
+    assert first.text == first.full_text == LONG and isinstance(first.content, SpilledText)
+    assert summer.received_at == second and summer.received_at.fold == 1
+    assert summer.received_at.utcoffset() == timedelta(hours=1)  # the second 02:30, winter time
+    assert summer.received_at.tzinfo is copenhagen and summer.channel is Channel.TEMPLATE
+    assert odd.when == naive and odd.when.tzinfo is None and odd.tags == frozenset({"x", "y"})
+    assert odd.dates == (fixed, second) and odd.dates[0].utcoffset() == fixed.utcoffset()
+    assert odd.text.read() == LONG  # a text inside a pickled field still travels as its place
+    assert checked == _Checked(3) and plain == _Plain("ikke en dataclass")
+
+
+def test_a_short_tuple_shared_by_hand_is_kept_once(tmp_path) -> None:
+    spill = TextSpill(tmp_path)
+    lines = SpilledLines(spill)
+    names = lines.share(("Borger 1", "Borger 2"))
+    lines.extend(_line(n, "ens", campaign_parties=names) for n in range(1, 4))
+    assert lines[0].campaign_parties is lines[2].campaign_parties is names
