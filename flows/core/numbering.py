@@ -10,10 +10,6 @@ there is matched to the right remark however the numbers shift when an item is i
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from flows.core.assembly import Assembly
-
 
 def remark_reference(response_reference: str, remark_number: str) -> str:
     """``ROUND-0007`` and stored remark ``7.2`` → ``ROUND-0007.2``."""
@@ -35,21 +31,6 @@ def stored_remark_number(reference: str) -> str | None:
     return f"{int(number)}.{int(position)}"
 
 
-def renumber(assembly: Assembly) -> Assembly:
-    """The same assembly with responses numbered 1 … n in order of receipt, and remarks with them."""
-    order = sorted(assembly.responses, key=lambda r: (r.received_at, r.number))
-    shown = {r.number: i for i, r in enumerate(order, start=1)}
-    references = {r.number: r.reference for r in assembly.responses}
-    remark_numbers: dict[str, str] = {}
-    remarks = []
-    for m in assembly.remarks:
-        position = m.number.partition(".")[2] or "1"
-        number = f"{shown[m.response_number]}.{position}"
-        remark_numbers[m.number] = number
-        reference = remark_reference(references[m.response_number], m.number)
-        remarks.append(
-            replace(m, number=number, response_number=shown[m.response_number], reference=reference)
-        )
-    responses = [replace(r, number=shown[r.number]) for r in assembly.responses]
-    notes = {remark_numbers[k]: note for k, note in assembly.notes.items() if k in remark_numbers}
-    return replace(assembly, responses=responses, remarks=remarks, notes=notes)
+def shown_remark_number(shown_response: int, stored_remark: str) -> str:
+    """Stored remark ``7.2`` of the response shown as 3 → ``3.2``: a remark keeps its place, not its number."""
+    return f"{shown_response}.{stored_remark.partition('.')[2] or '1'}"

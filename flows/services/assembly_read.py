@@ -25,7 +25,7 @@ from flows.adapters.text_spill import SpilledTexts, TextSpill
 from flows.core.assembly import LazyText, RemarkLine, ResponseLine, StaffNote, resolve
 from flows.core.campaigns import group_campaigns
 from flows.core.model import Channel
-from flows.core.numbering import remark_reference
+from flows.core.numbering import remark_reference, shown_remark_number
 
 
 @dataclass
@@ -96,7 +96,7 @@ def read_counted(
         if waiting is None or waiting[0] != (row.received_at, row.number):
             continue
         for record in waiting[1]:
-            number = f"{line.number}.{record.number.partition('.')[2] or '1'}"
+            number = shown_remark_number(line.number, record.number)
             if record.number in notes:
                 shown_notes[number] = notes[record.number]
             remarks.append(

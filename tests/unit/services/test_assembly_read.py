@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from flows.adapters.text_spill import TextSpill
 from flows.bootstrap import App
+from flows.core.assembly import StaffNote
 from flows.core.model import Channel, Kind
 from flows.services import assembling
+from flows.services.assembly_read import read_counted
 from tests.support.fakes import FakeUnitOfWork
 from tests.unit.services.conftest import OPENS, ROUND
 
@@ -123,3 +126,18 @@ def test_the_read_never_holds_a_second_copy_of_the_lines(app: App, uow: FakeUnit
     # 20,000-message round: 26 MB for 6,914 responses, 13,433 remarks and 12,199 review items)
     assert held - before < 64 * lines, (held - before, lines)
     assert peak > held  # the read did run under the tracer
+
+
+def test_staff_notes_follow_their_remark_to_its_shown_number(app: App, uow: FakeUnitOfWork, tmp_path) -> None:
+    party = next(iter(uow.rounds.party_entries(ROUND.id).values()))
+    _fill(uow, party.id)
+    first, later = 100, 100 + (5 * 7919) % RESPONSES  # stored numbers of the 1st and 6th received
+    notes = {
+        f"{first}.2": StaffNote(reply="Taget til efterretning."),
+        f"{later}.1": StaffNote(change="Ret § 3."),
+    }
+    parties = uow.rounds.party_entries(ROUND.id)
+    read = read_counted(uow, ROUND.id, parties, TextSpill(tmp_path), notes)
+    assert read.notes == {"1.2": notes[f"{first}.2"], "6.1": notes[f"{later}.1"]}
+    shown = {m.number: m.reference for m in read.remarks}
+    assert shown["1.2"] == f"{ROUND.id}-{first:04d}.2" and shown["6.1"] == f"{ROUND.id}-{later:04d}.1"
