@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         None, description="Prefect work pool whose workers run a collect's batches (process-batch)"
     )
     work_pool_runs: int = Field(4, ge=1, description="process-batch runs of one collect at a time")
+    work_pool_batch: int = Field(
+        5000,
+        ge=1,
+        description="raw messages per process-batch run on a work pool (a run's start costs seconds)",
+    )
     batch_run_timeout: float = Field(
         3600.0, gt=0, description="seconds a running process-batch run may take before it is retried"
     )

@@ -61,6 +61,7 @@ class Installation:
             "HOERING_DATABASE_URL": database_url,
             "HOERING_PARSE_WORKERS": "0",
             "HOERING_INGEST_BATCH": str(batch),
+            "HOERING_WORK_POOL_BATCH": str(batch),
             "HOERING_NOW": "2025-10-22T08:00:00+02:00",
         }
         for name in ("HOERING_SMTP_URL", "HOERING_INBOX_URL", "HOERING_DROP_DIR", "HOERING_WORK_POOL"):
