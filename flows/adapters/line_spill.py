@@ -1,16 +1,16 @@
-"""A list of output lines kept in the text spill file, so a national round's lines cost 12 bytes each.
+"""A list of output lines kept in the text spill file, so a national round's lines cost 16 bytes each.
 
 A round of 1,000,000 messages has about 350,000 counted responses, 670,000 remarks and 600,000
 items in `Til gennemsyn`. As Python objects (a slotted line and its strings, dates and handles)
 they took about 1.3 KB apiece and set ``assemble``'s peak above a gigabyte. Here each line is
-pickled once into the spill file of its texts and read back when it is shown: the log, the note,
+written once into the spill file of its texts and read back when it is shown: the log, the note,
 the quality gate, the public version and the bundle each walk the lines in receipt order, one
 at a time, so only the line being written is ever in memory.
 
 A dataclass line is stored as a ``marshal`` row of its fields (``_Codec``): a spilled text as its
 place in the same file, a date as its parts, an enum member and a time zone as an index into a
 small table, and a long tuple many lines share (a campaign's names) as an index to the one copy
-kept in memory. Reading a row back costs a fifth of unpickling the dataclass (whose
+kept in memory. Reading a row back costs about 40 % of unpickling the dataclass (whose
 ``__setstate__`` walks ``dataclasses.fields`` for every line); anything else is pickled. Replacing
 a line (placements, the chain's SHA-256) appends its new version; the old bytes stay unread.
 """
@@ -35,17 +35,17 @@ T = TypeVar("T")
 SHARE_FROM = 8  # items: a tuple this long is kept once in memory, not copied into every line
 
 
-class _Shared:
-    """Long tuples that many lines hold (a campaign's names): kept once, by identity."""
+class _Table:
+    """Objects rows refer to by index, kept once by identity: shared tuples, enum members, zones."""
 
     def __init__(self) -> None:
-        self.values: list[tuple[Any, ...]] = []
+        self.values: list[Any] = []
         self._index: dict[int, int] = {}  # id → index; ``values`` keeps each object alive
 
-    def has(self, value: tuple[Any, ...]) -> bool:
+    def has(self, value: Any) -> bool:
         return id(value) in self._index
 
-    def index(self, value: tuple[Any, ...]) -> int:
+    def index(self, value: Any) -> int:
         key = id(value)
         if key not in self._index:
             self._index[key] = len(self.values)
@@ -54,7 +54,7 @@ class _Shared:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, shared: _Shared) -> None:
+    def __init__(self, file: io.BytesIO, shared: _Table) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._shared = shared
 
@@ -67,7 +67,7 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, spill: TextSpill, shared: _Shared) -> None:
+    def __init__(self, data: bytes, spill: TextSpill, shared: _Table) -> None:
         super().__init__(io.BytesIO(data))
         self._spill, self._shared = spill, shared
 
@@ -81,22 +81,7 @@ class _Unpickler(pickle.Unpickler):
 _PLAIN = frozenset((str, int, bool, float, bytes, type(None)))
 # what a field holds in a row: itself, a text's place, a shared tuple, a date, an enum member, a pickle
 PLAIN, TEXT, SHARED, DATE, MEMBER, PICKLED = range(6)
-ROW_PICKLED = -1  # the class index of a line that is not a plain dataclass: the row is its pickle
-
-
-class _Table:
-    """Objects a row refers to by index (classes, enum members, time zones), kept in memory."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self._index: dict[int, int] = {}
-
-    def index(self, value: Any) -> int:
-        key = id(value)
-        if key not in self._index:
-            self._index[key] = len(self.values)
-            self.values.append(value)
-        return self._index[key]
+ROW_PICKLED = -1  # the shape index of a line that is not a plain dataclass: the row is its pickle
 
 
 class _Shape:
@@ -138,7 +123,7 @@ class _Codec:
 
     def __init__(self, spill: TextSpill) -> None:
         self._spill = spill
-        self._shared = _Shared()
+        self._shared = _Table()
         self._shapes: list[_Shape] = []
         self._shape_index: dict[type, int | None] = {}
         self._members, self._zones = _Table(), _Table()
@@ -208,8 +193,8 @@ class _Codec:
 
     def _decode(self, kind: int, value: Any) -> Any:
         if kind == DATE:
-            zone: tzinfo | None = None if value[8] is None else self._zones.values[value[8]]
-            year, month, day, hour, minute, second, micro, fold, _zone = value
+            year, month, day, hour, minute, second, micro, fold, at = value
+            zone: tzinfo | None = None if at is None else self._zones.values[at]
             return datetime(year, month, day, hour, minute, second, micro, tzinfo=zone, fold=fold)
         if kind == SHARED:
             return self._shared.values[value]
@@ -227,7 +212,7 @@ class _Codec:
 
 
 class SpilledLines(MutableSequence[T], Generic[T]):
-    """A sequence of frozen dataclass lines stored in ``spill``; reading one unpickles it anew."""
+    """A sequence of frozen dataclass lines stored in ``spill``; reading one rebuilds it anew."""
 
     def __init__(self, spill: TextSpill, lines: Iterable[T] = ()) -> None:
         self._spill = spill
